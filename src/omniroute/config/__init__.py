@@ -1,0 +1,51 @@
+"""Validated configuration: network files and rules. Load once, fail fast, name the field."""
+
+from omniroute.config.network_files import (
+    Capability,
+    Disposition,
+    InventoryRow,
+    Network,
+    NodeKind,
+    NodeRow,
+    PostalRow,
+    SkuKind,
+    SkuRow,
+    SupplyRow,
+    load_network,
+)
+from omniroute.config.rules import (
+    ANY,
+    EARTH_RADIUS_KM,
+    Carrier,
+    RateTable,
+    Rules,
+    Ruleset,
+    Weights,
+    ZoneBand,
+    decode_rules,
+    load_rules,
+)
+
+__all__ = [
+    "ANY",
+    "EARTH_RADIUS_KM",
+    "Capability",
+    "Carrier",
+    "Disposition",
+    "InventoryRow",
+    "Network",
+    "NodeKind",
+    "NodeRow",
+    "PostalRow",
+    "RateTable",
+    "Rules",
+    "Ruleset",
+    "SkuKind",
+    "SkuRow",
+    "SupplyRow",
+    "Weights",
+    "ZoneBand",
+    "decode_rules",
+    "load_network",
+    "load_rules",
+]
