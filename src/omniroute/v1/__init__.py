@@ -1,0 +1,1 @@
+"""Generated protobuf/gRPC stubs of the omniroute.v1 API (scripts/gen_protos.py)."""
