@@ -1,0 +1,1 @@
+"""gRPC servicers of the router: they only translate protobuf <-> engine calls."""

@@ -1,0 +1,61 @@
+"""The omniroute.v1.Admin servicer. Mutating calls land with reservations (issue 5)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import grpc
+
+from omniroute.config import Network
+from omniroute.engine import Engine
+from omniroute.rpc import unimplemented
+from omniroute.v1 import admin_pb2, admin_pb2_grpc
+
+ADMIN_ISSUE = "journaled admin changes arrive with issue 5"
+
+
+class AdminServicer(admin_pb2_grpc.AdminServicer):
+    def __init__(self, engine: Engine, network: Network) -> None:
+        self._engine = engine
+        self._network = network
+
+    def SetNodeEnabled(self, request: admin_pb2.SetNodeEnabledRequest,
+                       context: grpc.ServicerContext) -> admin_pb2.NodeState:
+        unimplemented(context, "SetNodeEnabled", ADMIN_ISSUE)
+        raise AssertionError("unreachable")
+
+    def SetNodeCapacity(self, request: admin_pb2.SetNodeCapacityRequest,
+                        context: grpc.ServicerContext) -> admin_pb2.NodeState:
+        unimplemented(context, "SetNodeCapacity", ADMIN_ISSUE)
+        raise AssertionError("unreachable")
+
+    def ActivateRuleset(self, request: admin_pb2.ActivateRulesetRequest,
+                        context: grpc.ServicerContext) -> admin_pb2.ActivateRulesetResponse:
+        unimplemented(context, "ActivateRuleset", ADMIN_ISSUE)
+        raise AssertionError("unreachable")
+
+    def DescribeNetwork(self, request: admin_pb2.DescribeNetworkRequest,
+                        context: grpc.ServicerContext) -> admin_pb2.NetworkDescription:
+        network = self._network
+        rules = network.rules
+        description = admin_pb2.NetworkDescription(
+            node_count=len(network.nodes),
+            sku_count=len(network.skus),
+            nodes_by_kind=Counter(node.kind.value for node in network.nodes),
+            service_levels=rules.carrier.service_levels,
+            currency=rules.currency,
+            inventory_version=self._engine.inventory_version,
+        )
+        for name, ruleset in sorted(rules.rulesets.items()):
+            description.rulesets.add(
+                name=name, version=ruleset.version,
+                default_for_channels=sorted(c for c, r in rules.channels.items() if r == name))
+        if request.include_nodes:
+            for node in network.nodes:
+                description.nodes.add(
+                    node_id=node.node_id, kind=node.kind.value, enabled=node.enabled,
+                    daily_capacity_units=node.daily_capacity_units, capacity_used_today=0,
+                    capabilities=[c.value for c in node.capabilities], channels=node.channels,
+                    postal_code=node.postal_code, lat=node.lat, lon=node.lon,
+                    priority=node.priority)
+        return description

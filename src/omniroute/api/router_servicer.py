@@ -1,0 +1,97 @@
+"""The omniroute.v1.Router servicer: translate protobuf, call the engine, translate back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+
+from omniroute.api.convert import availability_to_proto, decision_to_proto, order_from_proto
+from omniroute.engine import Engine
+from omniroute.engine.model import Order
+from omniroute.errors import InvalidArgument, OmnirouteError
+from omniroute.rpc import status_of, unimplemented
+from omniroute.v1 import router_pb2, router_pb2_grpc
+
+RESERVATIONS_ISSUE = "reservations arrive with issue 5"
+
+
+class RouterServicer(router_pb2_grpc.RouterServicer):
+    """Stateless translation layer over one Engine."""
+
+    def __init__(self, engine: Engine, *, currency: str) -> None:
+        self._engine = engine
+        self._currency = currency
+
+    def Route(self, request: router_pb2.RouteRequest, context: grpc.ServicerContext
+              ) -> router_pb2.RouteResponse:
+        if request.reserve:
+            unimplemented(context, "Route with reserve=true", RESERVATIONS_ISSUE)
+        decision = self._engine.route(order_from_proto(request))
+        return decision_to_proto(decision, currency=self._currency)
+
+    def RouteBatch(self, request: router_pb2.RouteBatchRequest, context: grpc.ServicerContext
+                   ) -> router_pb2.RouteBatchResponse:
+        return self._route_batch(request, context)
+
+    def RouteStream(self, request_iterator: Iterator[router_pb2.RouteBatchRequest],
+                    context: grpc.ServicerContext) -> Iterator[router_pb2.RouteBatchResponse]:
+        for request in request_iterator:
+            yield self._route_batch(request, context)
+
+    def _route_batch(self, request: router_pb2.RouteBatchRequest,
+                     context: grpc.ServicerContext) -> router_pb2.RouteBatchResponse:
+        # A bad order fails alone: its slot carries the status, the rest are routed in one
+        # engine call.
+        results: list[router_pb2.RouteBatchResult | None] = []
+        orders: list[Order] = []
+        slots: list[int] = []
+        for i, item in enumerate(request.orders):
+            try:
+                if item.reserve:
+                    raise InvalidArgument(f"orders[{i}].reserve", RESERVATIONS_ISSUE)
+                orders.append(order_from_proto(item))
+                slots.append(i)
+                results.append(None)
+            except OmnirouteError as error:
+                results.append(_error_result(error))
+        decisions = self._engine.route_batch_checked(orders)
+        for slot, outcome in zip(slots, decisions, strict=True):
+            if isinstance(outcome, OmnirouteError):
+                results[slot] = _error_result(outcome)
+            else:
+                results[slot] = router_pb2.RouteBatchResult(
+                    response=decision_to_proto(outcome, currency=self._currency))
+        return router_pb2.RouteBatchResponse(results=results)
+
+    def Release(self, request: router_pb2.ReleaseRequest, context: grpc.ServicerContext
+                ) -> router_pb2.ReleaseResponse:
+        unimplemented(context, "Release", RESERVATIONS_ISSUE)
+        raise AssertionError("unreachable")
+
+    def Confirm(self, request: router_pb2.ConfirmRequest, context: grpc.ServicerContext
+                ) -> router_pb2.ConfirmResponse:
+        unimplemented(context, "Confirm", RESERVATIONS_ISSUE)
+        raise AssertionError("unreachable")
+
+    def RouteReturn(self, request: router_pb2.RouteReturnRequest,
+                    context: grpc.ServicerContext) -> router_pb2.RouteReturnResponse:
+        unimplemented(context, "RouteReturn", "return routing arrives with issue 5")
+        raise AssertionError("unreachable")
+
+    def GetAvailability(self, request: router_pb2.GetAvailabilityRequest,
+                        context: grpc.ServicerContext) -> router_pb2.GetAvailabilityResponse:
+        if not request.skus:
+            raise InvalidArgument("skus", "at least one SKU is required")
+        if request.WhichOneof("scope") == "region":
+            unimplemented(context, "GetAvailability by region",
+                          "region filters arrive with issue 4")
+        node_ids = tuple(request.nodes.node_ids) if request.HasField("nodes") else ()
+        items = self._engine.availability(list(request.skus), channel=request.channel,
+                                          node_ids=node_ids)
+        return availability_to_proto(items, inventory_version=self._engine.inventory_version)
+
+
+def _error_result(error: OmnirouteError) -> router_pb2.RouteBatchResult:
+    return router_pb2.RouteBatchResult(error_code=status_of(error).value[0],
+                                       error_message=str(error))

@@ -1,0 +1,115 @@
+"""The `omniroute` command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+DEFAULT_TARGET = "localhost:50051"
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="omniroute")
+def main() -> None:
+    """omniroute: cost-optimal, explainable order routing for distributed order management."""
+
+
+@main.command()
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Network directory (nodes.csv, skus.csv, ...). Default: the embedded demo.")
+@click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(".omniroute-state"), show_default=True,
+              help="Directory for durable state (journals, snapshots).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=50051, show_default=True, help="Router gRPC port.")
+@click.option("--sync-port", default=50052, show_default=True, help="Sidecar gRPC port.")
+@click.option("--metrics-port", default=9464, show_default=True,
+              help="Prometheus metrics HTTP port (0 disables).")
+@click.option("-v", "--verbose", is_flag=True)
+def serve(data_dir: Path | None, state_dir: Path, host: str, port: int, sync_port: int,
+          metrics_port: int, verbose: bool) -> None:
+    """Run the router and the sync sidecar until SIGINT/SIGTERM."""
+    from omniroute.serve import serve as run
+    from omniroute.sim import embedded_network_dir
+
+    _logging(verbose)
+    network_dir = data_dir if data_dir is not None else embedded_network_dir()
+    sys.exit(run(network_dir=network_dir, state_dir=state_dir, host=host, port=port,
+                 sync_port=sync_port, metrics_port=metrics_port))
+
+
+@main.command(hidden=True)
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=50052)
+@click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
+              required=True)
+@click.option("--parent-pid", type=int, default=0, help="Die when this process dies.")
+def sidecar(host: str, port: int, state_dir: Path, parent_pid: int) -> None:
+    """The sync sidecar process (started by `serve`)."""
+    from omniroute.serve import install_stop_handlers
+    from omniroute.sync.sidecar import die_with_parent, run_sidecar
+
+    _logging(False)
+    if parent_pid:
+        die_with_parent(parent_pid)
+    stop = threading.Event()
+    install_stop_handlers(stop)
+    run_sidecar(bind=f"{host}:{port}", state_dir=state_dir, stop=stop)
+
+
+@main.command("demo-network")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--nodes", default=60, show_default=True, help="Number of nodes.")
+@click.option("--skus", default=400, show_default=True, help="Number of SKUs.")
+@click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same files).")
+def demo_network(directory: Path, nodes: int, skus: int, seed: int) -> None:
+    """Write a realistic US demo network (real ZIP coordinates) to DIRECTORY."""
+    from omniroute.config import load_network
+    from omniroute.sim import write_demo_network
+
+    directory.mkdir(parents=True, exist_ok=True)
+    write_demo_network(directory, nodes=nodes, skus=skus, seed=seed)
+    network = load_network(directory)
+    click.echo(f"wrote {len(network.nodes)} nodes, {len(network.skus)} SKUs, "
+               f"{len(network.inventory)} stock positions, {len(network.supply)} supply rows, "
+               f"{len(network.postal)} postal areas to {directory}")
+
+
+@main.command()
+@click.option("--example", type=click.Choice(["seed", "pickup"]), default="seed",
+              show_default=True, help="Which example order to send.")
+@click.option("--target", default=DEFAULT_TARGET, show_default=True, help="Router address.")
+@click.option("--explain", is_flag=True, help="Ask for candidate nodes and why they lost.")
+@click.option("--json", "as_json", is_flag=True, help="Print the raw response as JSON.")
+def route(example: str, target: str, explain: bool, as_json: bool) -> None:
+    """Send an example order to a running server and print the decision."""
+    from omniroute.api.client import print_route, route_example
+
+    response = route_example(target, example, explain=explain)
+    print_route(response, as_json=as_json)
+
+
+@main.command()
+@click.argument("skus", nargs=-1, required=True)
+@click.option("--channel", default="web", show_default=True)
+@click.option("--node", "node_ids", multiple=True, help="Only these nodes (repeatable).")
+@click.option("--target", default=DEFAULT_TARGET, show_default=True, help="Router address.")
+def availability(skus: tuple[str, ...], channel: str, node_ids: tuple[str, ...],
+                 target: str) -> None:
+    """Show enterprise availability (ATP) of SKUS from a running server."""
+    from omniroute.api.client import get_availability, print_availability
+
+    print_availability(get_availability(target, list(skus), channel=channel,
+                                        node_ids=list(node_ids)))

@@ -1,0 +1,1 @@
+"""The sync sidecar: ingests inventory deltas from feeds; sole writer of on-hand and supply."""
