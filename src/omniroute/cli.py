@@ -113,3 +113,23 @@ def availability(skus: tuple[str, ...], channel: str, node_ids: tuple[str, ...],
 
     print_availability(get_availability(target, list(skus), channel=channel,
                                         node_ids=list(node_ids)))
+
+
+@main.command()
+@click.option("--target", default=DEFAULT_TARGET, show_default=True, help="Server address.")
+@click.option("--service", default="", help="Service name to check ('' = the whole server).")
+@click.option("--timeout", "timeout_s", default=3.0, show_default=True, help="Seconds.")
+def health(target: str, service: str, timeout_s: float) -> None:
+    """Exit 0 when the server's gRPC health service says SERVING (for HEALTHCHECK probes)."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    stub = health_pb2_grpc.HealthStub(grpc.insecure_channel(target))
+    try:
+        reply = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout_s)
+    except grpc.RpcError as error:
+        click.echo(f"{target}: {error.code().name}", err=True)
+        sys.exit(1)
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    click.echo(f"{target}: {status}")
+    sys.exit(0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1)

@@ -55,7 +55,7 @@ def _guard_unary(behavior: Callable[..., Any]) -> Callable[..., Any]:
     def guarded(request: Any, context: grpc.ServicerContext) -> Any:
         try:
             return behavior(request, context)
-        except Exception as error:  # noqa: BLE001 - this is the one catch-all, by design
+        except Exception as error:
             if isinstance(error, grpc.RpcError) or _already_aborted(context):
                 raise
             _abort(context, error)
@@ -68,7 +68,7 @@ def _guard_stream(behavior: Callable[..., Iterator[Any]]) -> Callable[..., Itera
     def guarded(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         try:
             yield from behavior(request, context)
-        except Exception as error:  # noqa: BLE001 - this is the one catch-all, by design
+        except Exception as error:
             if isinstance(error, grpc.RpcError) or _already_aborted(context):
                 raise
             _abort(context, error)

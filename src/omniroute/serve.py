@@ -42,7 +42,7 @@ class SidecarSupervisor:
         self._thread.start()
 
     def _spawn(self) -> None:
-        self._process = subprocess.Popen(self._argv)  # noqa: S603 - our own interpreter and module
+        self._process = subprocess.Popen(self._argv)
         log.info("sidecar started, pid %d", self._process.pid)
 
     def _watch(self) -> None:

@@ -61,7 +61,8 @@ def print_route(response: router_pb2.RouteResponse, *, as_json: bool = False) ->
         console.print_json(json_format.MessageToJson(response))
         return
     status = _enum_name(types_pb2.RouteStatus, response.status, "ROUTE_STATUS_")
-    quality = "optimal" if response.optimal else f"heuristic, lower bound {response.lower_bound:.2f}"
+    quality = ("optimal" if response.optimal
+               else f"heuristic, lower bound {response.lower_bound:.2f}")
     console.print(f"[bold]order {response.order_id}[/]: {status}  ruleset {response.ruleset} "
                   f"v{response.ruleset_version}, inventory v{response.inventory_version}, "
                   f"{quality}")

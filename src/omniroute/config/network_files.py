@@ -25,6 +25,7 @@ NonNegInt = Annotated[int, msgspec.Meta(ge=0)]
 NonNegFloat = Annotated[float, msgspec.Meta(ge=0.0)]
 Latitude = Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)]
 Longitude = Annotated[float, msgspec.Meta(ge=-180.0, le=180.0)]
+PostalCode = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z]+$")]
 Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[^\s|,]+$")]
 
 
@@ -149,7 +150,7 @@ class SupplyRow(_Row, frozen=True, forbid_unknown_fields=True):
 class PostalRow(_Row, frozen=True, forbid_unknown_fields=True):
     """A postal area centroid (`postal.csv`): a full postal code or a prefix of one."""
 
-    postal_code: Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z]+$")]
+    postal_code: PostalCode
     """Postal code or prefix (the demo uses US 3-digit ZIP prefixes)."""
     lat: Latitude
     """Latitude of the centroid in degrees."""
@@ -187,7 +188,7 @@ def _field_of(error: msgspec.ValidationError) -> str | None:
 
 
 def _clean(message: str) -> str:
-    return message.split(" - at `")[0].replace("`", "'")
+    return message.split(" - at `", maxsplit=1)[0].replace("`", "'")
 
 
 def read_rows(path: Path, row_type: type[RowT]) -> Iterator[tuple[int, RowT]]:
@@ -200,7 +201,8 @@ def read_rows(path: Path, row_type: type[RowT]) -> Iterator[tuple[int, RowT]]:
         try:
             header = next(reader)
         except StopIteration:
-            raise NetworkFileError(name, "file is empty; a header line is required", line=1) from None
+            raise NetworkFileError(name, "file is empty; a header line is required",
+                                   line=1) from None
         header = [column.strip() for column in header]
         if len(set(header)) != len(header):
             raise NetworkFileError(name, "duplicate column in header", line=1)
@@ -244,7 +246,10 @@ def _unique(name: str, rows: list[tuple[int, RowT]], key: str) -> dict[str, RowT
 
 
 def load_network(directory: Path) -> Network:
-    """Load and validate every file of a network directory; raise NetworkFileError on the first fault."""
+    """Load and validate every file of a network directory.
+
+    Raises NetworkFileError on the first fault, naming file, line and field.
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise NetworkFileError(str(directory), "network directory does not exist")
@@ -267,7 +272,8 @@ def load_network(directory: Path) -> Network:
     sku_rows = list(read_rows(directory / "skus.csv", SkuRow))
     skus = _unique("skus.csv", sku_rows, "sku")
     if digital == [] and any(sku.kind is SkuKind.DIGITAL for sku in skus.values()):
-        raise NetworkFileError("nodes.csv", "skus.csv has digital SKUs but no node has kind 'digital'",
+        raise NetworkFileError("nodes.csv",
+                               "skus.csv has digital SKUs but no node has kind 'digital'",
                                field="kind")
 
     def check_refs(name: str, rows: list[tuple[int, InventoryRow]] | list[tuple[int, SupplyRow]]

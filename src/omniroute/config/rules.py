@@ -8,8 +8,10 @@ names `rules.toml` and the dotted field path.
 from __future__ import annotations
 
 import math
+import re
+import typing
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -181,17 +183,53 @@ def validate_rules(rules: Rules) -> None:
             raise _fail(f"channels.{channel}", f"unknown ruleset {name!r}")
 
 
+def _locate(raw: object, tp: Any, path: str) -> str:
+    """Dotted path of the innermost part of `raw` that does not convert to `tp`.
+
+    msgspec writes a dict key as `[...]` in its error paths (`rulesets[...].weights`), which
+    would not say which ruleset or channel is wrong; re-validating part by part finds the key.
+    """
+    if typing.get_origin(tp) is Annotated:
+        tp = typing.get_args(tp)[0]
+    children: list[tuple[str, object, Any]] = []
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct) and isinstance(raw, dict):
+        hints = typing.get_type_hints(tp, include_extras=True)
+        children = [(f"{path}.{name}".lstrip("."), raw[name], hints[name])
+                    for name in tp.__struct_fields__ if name in raw]
+    elif typing.get_origin(tp) is dict and isinstance(raw, dict):
+        value_type = typing.get_args(tp)[1]
+        children = [(f"{path}.{key}", value, value_type) for key, value in raw.items()]
+    elif typing.get_origin(tp) is list and isinstance(raw, list):
+        item_type = typing.get_args(tp)[0]
+        children = [(f"{path}[{i}]", value, item_type) for i, value in enumerate(raw)]
+    for child_path, value, child_type in children:
+        try:
+            msgspec.convert(value, child_type)
+        except msgspec.ValidationError:
+            return _locate(value, child_type, child_path)
+    return path
+
+
+_NAMED_FIELD = re.compile(r"^Object (?:contains unknown|missing required) field `([^`]+)`")
+_TOML_LINE = re.compile(r"at line (\d+)")
+
+
 def decode_rules(data: bytes) -> Rules:
     """Decode and validate rules from TOML bytes (a file, or an admin request's payload)."""
     try:
         rules = msgspec.toml.decode(data, type=Rules)
     except msgspec.ValidationError as error:
         text = str(error)
-        path = text.split(" - at `$")[-1].rstrip("`") if " - at `$" in text else ""
-        raise NetworkFileError("rules.toml", text.split(" - at `")[0].replace("`", "'"),
-                               field=path.lstrip(".") or None) from None
+        path = _locate(msgspec.toml.decode(data), Rules, "")
+        named = _NAMED_FIELD.match(text)
+        if named:
+            path = f"{path}.{named.group(1)}".lstrip(".")
+        raise NetworkFileError("rules.toml", text.split(" - at `", maxsplit=1)[0].replace("`", "'"),
+                               field=path or None) from None
     except msgspec.DecodeError as error:
-        raise NetworkFileError("rules.toml", f"not valid TOML: {error}") from None
+        at_line = _TOML_LINE.search(str(error))
+        raise NetworkFileError("rules.toml", f"not valid TOML: {error}",
+                               line=int(at_line.group(1)) if at_line else None) from None
     validate_rules(rules)
     return rules
 

@@ -10,8 +10,10 @@ transcendental functions whose last bit could differ between C libraries), float
 with a fixed number of decimals, and dates are offsets from a fixed reference date.
 
 The embedded network (`EMBEDDED`, checked in under `demo_network/`) is what `omniroute serve`
-runs when no data directory is given. Regenerate it with `python -m omniroute.sim.demo_network`
-after changing anything here; a unit test fails while the two differ.
+runs when no data directory is given. Regenerate it after changing anything here (or after a
+`zipcodes` upgrade) with
+`python -c "from omniroute.sim.demo_network import regenerate_embedded; regenerate_embedded()"`;
+a unit test fails while the two differ.
 """
 
 from __future__ import annotations
@@ -806,7 +808,3 @@ app = "default"
 marketplace = "default"
 "*" = "default"
 """
-
-
-if __name__ == "__main__":
-    print(regenerate_embedded())
