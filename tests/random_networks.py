@@ -196,7 +196,7 @@ def random_network(seed: int, shape: NetworkShape | None = None, **overrides: ob
     skus: list[SkuRow] = []
     for i in range(shape.n_skus):
         roll = rng.random()
-        if roll < 0.72:
+        if roll < 0.72 or i == 0:  # at least one standard SKU, so every order can be drawn
             kind = SkuKind.STANDARD
         elif roll < 0.82:
             kind = SkuKind.GIFT_CARD

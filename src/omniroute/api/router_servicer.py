@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import grpc
 
 from omniroute.api.convert import availability_to_proto, decision_to_proto, order_from_proto
+from omniroute.api.metrics import ORDERS_ROUTED, ROUTE_SECONDS
 from omniroute.engine import Engine
 from omniroute.engine.model import Order
 from omniroute.errors import InvalidArgument, OmnirouteError
@@ -27,7 +28,10 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
               ) -> router_pb2.RouteResponse:
         if request.reserve:
             unimplemented(context, "Route with reserve=true", RESERVATIONS_ISSUE)
-        decision = self._engine.route(order_from_proto(request))
+        order = order_from_proto(request)
+        with ROUTE_SECONDS.labels("Route").time():
+            decision = self._engine.route(order)
+        ORDERS_ROUTED.labels(decision.status.name).inc()
         return decision_to_proto(decision, currency=self._currency)
 
     def RouteBatch(self, request: router_pb2.RouteBatchRequest, context: grpc.ServicerContext
@@ -55,11 +59,13 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
                 results.append(None)
             except OmnirouteError as error:
                 results.append(_error_result(error))
-        decisions = self._engine.route_batch_checked(orders)
+        with ROUTE_SECONDS.labels("RouteBatch").time():
+            decisions = self._engine.route_batch_checked(orders)
         for slot, outcome in zip(slots, decisions, strict=True):
             if isinstance(outcome, OmnirouteError):
                 results[slot] = _error_result(outcome)
             else:
+                ORDERS_ROUTED.labels(outcome.status.name).inc()
                 results[slot] = router_pb2.RouteBatchResult(
                     response=decision_to_proto(outcome, currency=self._currency))
         return router_pb2.RouteBatchResponse(results=results)

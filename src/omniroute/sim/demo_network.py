@@ -11,8 +11,8 @@ with a fixed number of decimals, and dates are offsets from a fixed reference da
 
 The embedded network (`EMBEDDED`, checked in under `demo_network/`) is what `omniroute serve`
 runs when no data directory is given. Regenerate it after changing anything here (or after a
-`zipcodes` upgrade) with
-`python -c "from omniroute.sim.demo_network import regenerate_embedded; regenerate_embedded()"`;
+`zipcodes` upgrade) with `regenerate_embedded()`, or
+`omniroute demo-network src/omniroute/sim/demo_network --nodes 60 --skus 400 --seed 7`;
 a unit test fails while the two differ.
 """
 

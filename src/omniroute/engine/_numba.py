@@ -1,0 +1,78 @@
+"""The one place that sets numba flags (STYLE habit 3) and compiles kernels (habit 4).
+
+Kernels are declared lazily with their explicit signatures recorded here; `compile_all()`
+compiles each for exactly that signature at start-up (`Engine.warm_up`), so importing the
+package stays fast and the first request never pays for compilation.
+
+Flags and why:
+
+- `nogil=True`: router threads (and the batch path) run kernels without holding the GIL.
+- `cache=False`: numba's on-disk cache has crashed under multiprocessing (numba issue 4807) and
+  the router pre-forks workers; compiling at start-up costs seconds once per process.
+- `fastmath=False`: distances must agree with the NumPy table and the slow twins; reassociation
+  would move costs by ulps and zone edges by a band.
+- `error_model="numpy"`: division by zero yields inf instead of raising; kernels never divide
+  by a value they have not checked, and the check-free division is faster.
+- `boundscheck=False`: wrappers validate shapes and ids before calling (STYLE habit 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from numba import njit, types
+
+FLAGS: dict[str, Any] = {
+    "nogil": True,
+    "cache": False,
+    "fastmath": False,
+    "error_model": "numpy",
+    "boundscheck": False,
+}
+
+_REGISTRY: list[tuple[Any, Any]] = []
+
+# Type shorthands for explicit signatures: C-contiguous arrays only (wrappers make them so).
+i8_1 = types.int8[::1]
+u8_1 = types.uint8[::1]
+i32_1 = types.int32[::1]
+i64_1 = types.int64[::1]
+f64_1 = types.float64[::1]
+i8_2 = types.int8[:, ::1]
+u8_2 = types.uint8[:, ::1]
+i32_2 = types.int32[:, ::1]
+i64_2 = types.int64[:, ::1]
+f64_2 = types.float64[:, ::1]
+i32_3 = types.int32[:, :, ::1]
+i64 = types.int64
+f64 = types.float64
+
+
+def kernel(restype: Any, *argtypes: Any) -> Callable[[Callable[..., Any]], Any]:
+    """Declare an entry kernel with its explicit signature; compiled by `compile_all`."""
+
+    def decorate(fn: Callable[..., Any]) -> Any:
+        dispatcher = njit(**FLAGS)(fn)
+        _REGISTRY.append((dispatcher, restype(*argtypes)))
+        return dispatcher
+
+    return decorate
+
+
+def helper(fn: Callable[..., Any]) -> Any:
+    """A kernel-internal function: compiled (and usually inlined) into the kernels calling it."""
+    return njit(**FLAGS)(fn)
+
+
+def compile_all() -> None:
+    """Compile every declared kernel for its signature (idempotent)."""
+    for dispatcher, signature in _REGISTRY:
+        if signature.args not in dispatcher.overloads:
+            dispatcher.compile(signature)
+
+
+def compiled_signatures() -> dict[str, int]:
+    """Kernel name -> number of compiled specializations (tests assert no silent recompiles)."""
+    return {dispatcher.py_func.__name__: len(dispatcher.overloads)
+            for dispatcher, _ in _REGISTRY}
