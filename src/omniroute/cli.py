@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from omniroute.sim.demo_network import EMBEDDED
+
 DEFAULT_TARGET = "localhost:50051"
 
 
@@ -71,9 +73,10 @@ def sidecar(host: str, port: int, state_dir: Path, parent_pid: int) -> None:
 
 @main.command("demo-network")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--nodes", default=60, show_default=True, help="Number of nodes.")
-@click.option("--skus", default=400, show_default=True, help="Number of SKUs.")
-@click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same files).")
+@click.option("--nodes", default=EMBEDDED.nodes, show_default=True, help="Number of nodes.")
+@click.option("--skus", default=EMBEDDED.skus, show_default=True, help="Number of SKUs.")
+@click.option("--seed", default=EMBEDDED.seed, show_default=True,
+              help="Random seed (same seed, same files).")
 def demo_network(directory: Path, nodes: int, skus: int, seed: int) -> None:
     """Write a realistic US demo network (real ZIP coordinates) to DIRECTORY."""
     from omniroute.config import load_network

@@ -22,7 +22,8 @@ from omniroute.config.rules import Rules, load_rules
 from omniroute.errors import NetworkFileError
 
 NonNegInt = Annotated[int, msgspec.Meta(ge=0)]
-NonNegFloat = Annotated[float, msgspec.Meta(ge=0.0)]
+# Finite upper bounds keep `inf` out of cost arithmetic (msgspec already rejects NaN here).
+NonNegFloat = Annotated[float, msgspec.Meta(ge=0.0, le=1e9)]
 Latitude = Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)]
 Longitude = Annotated[float, msgspec.Meta(ge=-180.0, le=180.0)]
 PostalCode = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z]+$")]

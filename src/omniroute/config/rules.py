@@ -26,6 +26,8 @@ ANY = "*"
 """Key meaning 'every channel (or service level) not listed by name'."""
 
 NonNegFloat = Annotated[float, msgspec.Meta(ge=0.0)]
+# Money and weights must be finite: `inf` would poison every sum it enters.
+Finite = Annotated[float, msgspec.Meta(ge=0.0, le=1e9)]
 NonNegInt = Annotated[int, msgspec.Meta(ge=0)]
 PosInt = Annotated[int, msgspec.Meta(ge=1)]
 NODE_KINDS = ("dc", "store", "vendor", "digital")
@@ -47,9 +49,9 @@ class ZoneBand(_Strict, frozen=True, forbid_unknown_fields=True):
 class RateTable(_Strict, frozen=True, forbid_unknown_fields=True):
     """Ship cost per zone band: `base + per_kg * shipment weight`."""
 
-    base: list[NonNegFloat]
+    base: list[Finite]
     """Money per shipment, one value per zone band in band order."""
-    per_kg: list[NonNegFloat]
+    per_kg: list[Finite]
     """Money per kg of shipment weight, one value per zone band."""
 
 
@@ -71,13 +73,13 @@ class Carrier(_Strict, frozen=True, forbid_unknown_fields=True):
 class Weights(_Strict, frozen=True, forbid_unknown_fields=True):
     """Objective weights. A pure-cost ruleset has cost=1 and every other weight 0."""
 
-    cost: NonNegFloat
+    cost: Finite
     """Multiplier on money (ship cost + handling + penalties)."""
-    distance_per_km: NonNegFloat
+    distance_per_km: Finite
     """Score per km of each shipment's distance."""
-    priority: NonNegFloat
+    priority: Finite
     """Score per point of the shipping node's priority (lower priority numbers win)."""
-    capacity_balance: NonNegFloat
+    capacity_balance: Finite
     """Score times the fraction of the node's remaining daily capacity an order would consume."""
 
 
@@ -88,9 +90,9 @@ class Ruleset(_Strict, frozen=True, forbid_unknown_fields=True):
     """Version number reported on every decision made with this ruleset."""
     weights: Weights
     """Objective weights."""
-    split_penalty: NonNegFloat
+    split_penalty: Finite
     """Money per shipment beyond the first."""
-    unfilled_penalty: NonNegFloat
+    unfilled_penalty: Finite
     """Money per unit left unfilled: trades 'fill more' against 'ship cheaper'."""
     max_shipments: PosInt
     """Default bound on shipments per order (a request may lower it)."""

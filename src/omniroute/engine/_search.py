@@ -1,0 +1,516 @@
+"""The allocation search for one shipped group, on an abstract candidate problem.
+
+Given candidate nodes c (already eligible for the group), SKU slots s with demand d[s], usable
+units a[s, c] (ATP capped at demand), per-unit cost cvar[s, c], a per-node fixed cost F[c]
+(everything a used node pays once), node capacity capc[c], the per-unit unfilled penalty Pu and
+the per-extra-shipment penalty Sp, choose a node set S with |S| <= K minimising
+
+    sum_{c in S} F[c] + Sp * (|S| - 1) + T(S)
+
+where T(S) is the min-cost transportation of demand onto S under a and capc with unfilled units
+at Pu (all costs already multiplied by their ruleset weights). This is the fixed-charge form of
+the objective in docs/routing.md.
+
+- T(S) is solved exactly: separably per SKU when no capacity of S can bind, else by a small
+  min-cost flow (successive shortest paths, Bellman-Ford on the residual graph).
+- Exact search (small orders): every single node first, then depth-first search over node sets
+  in order of increasing F with a bound that is monotone along each level (so a failing bound
+  ends the whole level), identical-node symmetry breaking, and dominance reduction: a node
+  dominated (F, every cvar, every a and capacity no better) by at least K kept nodes can be
+  dropped, since any plan using it can swap it for a dominator the plan does not use.
+- Heuristic (large orders, or when the exact search exceeds its budget): greedy addition from
+  the best single node, then 1-swap and drop moves; its lower bound is the capacity-free
+  relaxation min over m of (m smallest F) + Sp (m - 1) + best-case T for m nodes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from omniroute.engine._numba import f64, f64_1, f64_2, helper, i64, i64_1, i64_2, kernel
+from omniroute.engine._numba import types as _types
+
+EPS = 1e-9
+# Exact search is attempted for groups with at most this many distinct SKUs...
+EXACT_MAX_SKUS = 8
+# ...and stops (falling back to the heuristic's answer and bound) after this many node sets.
+EXACT_BUDGET_SETS = 20000
+# Dominance checks compare a node with at most this many kept nodes (a bound on the work; fewer
+# comparisons only keep more nodes, never drop a needed one).
+DOMINANCE_WINDOW = 64
+INF = np.inf
+
+
+@helper
+def _transport(sel, m, d, a, cvar, capc, pu, x):  # type: ignore[no-untyped-def]
+    """Min cost of serving demand d from candidate nodes sel[:m]; x[s, j] gets the units."""
+    k = d.shape[0]
+    for s in range(k):
+        for j in range(m):
+            x[s, j] = 0
+    binding = False
+    for j in range(m):
+        c = sel[j]
+        tot = 0
+        for s in range(k):
+            tot += a[s, c]
+        if tot > capc[c]:
+            binding = True
+            break
+    cost = 0.0
+    if not binding:
+        # No capacity can bind: each SKU independently takes its cheapest units first.
+        for s in range(k):
+            rem = d[s]
+            while rem > 0:
+                best_j = -1
+                best_c = pu
+                for j in range(m):
+                    c = sel[j]
+                    if x[s, j] == 0 and a[s, c] > 0 and cvar[s, c] < best_c:
+                        best_c = cvar[s, c]
+                        best_j = j
+                if best_j < 0:
+                    break
+                q = min(rem, a[s, sel[best_j]])
+                x[s, best_j] = q
+                cost += q * best_c
+                rem -= q
+            cost += rem * pu
+        return cost
+    return _min_cost_flow(sel, m, d, a, cvar, capc, pu, x)
+
+
+@helper
+def _add_arc(eu, ev, res, ecost, n_e, u, v, cap, cost):  # type: ignore[no-untyped-def]
+    """Arc u->v at index n_e and its residual twin at n_e + 1 (so `e ^ 1` is the twin)."""
+    eu[n_e] = u
+    ev[n_e] = v
+    res[n_e] = cap
+    ecost[n_e] = cost
+    eu[n_e + 1] = v
+    ev[n_e + 1] = u
+    res[n_e + 1] = 0
+    ecost[n_e + 1] = -cost
+    return n_e + 2
+
+
+@helper
+def _min_cost_flow(sel, m, d, a, cvar, capc, pu, x):  # type: ignore[no-untyped-def]
+    """Successive shortest paths; vertices: 0 source, 1..k SKUs, k+1..k+m nodes, k+m+1 sink."""
+    k = d.shape[0]
+    n_v = k + m + 2
+    sink = n_v - 1
+    max_e = 2 * (k + k * m + k + m)
+    eu = np.empty(max_e, np.int64)
+    ev = np.empty(max_e, np.int64)
+    res = np.empty(max_e, np.int64)
+    ecost = np.empty(max_e, np.float64)
+    n_e = 0
+    for s in range(k):
+        n_e = _add_arc(eu, ev, res, ecost, n_e, 0, 1 + s, d[s], 0.0)
+        # Unfilled units go straight to the sink at the penalty.
+        n_e = _add_arc(eu, ev, res, ecost, n_e, 1 + s, sink, d[s], pu)
+    first_arc = n_e
+    for s in range(k):
+        for j in range(m):
+            c = sel[j]
+            n_e = _add_arc(eu, ev, res, ecost, n_e, 1 + s, 1 + k + j,
+                           a[s, c] if cvar[s, c] < pu else 0, cvar[s, c])
+    for j in range(m):
+        n_e = _add_arc(eu, ev, res, ecost, n_e, 1 + k + j, sink, capc[sel[j]], 0.0)
+    total = 0
+    for s in range(k):
+        total += d[s]
+    dist = np.empty(n_v, np.float64)
+    pred = np.empty(n_v, np.int64)
+    sent = 0
+    while sent < total:
+        for v in range(n_v):
+            dist[v] = INF
+            pred[v] = -1
+        dist[0] = 0.0
+        for _ in range(n_v):
+            changed = False
+            for e in range(n_e):
+                if res[e] > 0:
+                    u = eu[e]
+                    if dist[u] < INF:
+                        nd = dist[u] + ecost[e]
+                        if nd < dist[ev[e]] - 1e-12:
+                            dist[ev[e]] = nd
+                            pred[ev[e]] = e
+                            changed = True
+            if not changed:
+                break
+        if pred[sink] < 0:
+            break
+        push = total - sent
+        v = sink
+        while v != 0:
+            e = pred[v]
+            push = min(push, res[e])
+            v = eu[e]
+        v = sink
+        while v != 0:
+            e = pred[v]
+            res[e] -= push
+            res[e ^ 1] += push
+            v = eu[e]
+        sent += push
+    # Recompute the cost from the flows: summing path lengths would accumulate rounding.
+    cost = 0.0
+    e = first_arc
+    for s in range(k):
+        left = d[s]
+        for j in range(m):
+            x[s, j] = res[e + 1]
+            cost += x[s, j] * cvar[s, sel[j]]
+            left -= x[s, j]
+            e += 2
+        cost += left * pu
+    return cost
+
+
+@helper
+def _single_cost(c, d, a, cvar, capc, pu, order_buf):  # type: ignore[no-untyped-def]
+    """T({c}): capacity binds on one node, so the cheapest units go first."""
+    k = d.shape[0]
+    total_d = 0
+    tot = 0
+    for s in range(k):
+        total_d += d[s]
+        tot += a[s, c]
+    if tot == 0:
+        return INF
+    cost = 0.0
+    if tot <= capc[c]:
+        for s in range(k):
+            cost += a[s, c] * cvar[s, c]
+        return cost + (total_d - tot) * pu
+    n = 0
+    for s in range(k):
+        if a[s, c] > 0:
+            order_buf[n] = s
+            n += 1
+    for i in range(1, n):  # insertion sort by unit cost; n is the group's SKU count
+        v = order_buf[i]
+        j = i - 1
+        while j >= 0 and cvar[order_buf[j], c] > cvar[v, c]:
+            order_buf[j + 1] = order_buf[j]
+            j -= 1
+        order_buf[j + 1] = v
+    room = capc[c]
+    filled = 0
+    for i in range(n):
+        s = order_buf[i]
+        q = min(a[s, c], room)
+        cost += q * cvar[s, c]
+        room -= q
+        filled += q
+        if room == 0:
+            break
+    return cost + (total_d - filled) * pu
+
+
+@helper
+def _set_bound(k, d, sa, sc, sufmax_col, sufmin_col, count, pu):  # type: ignore[no-untyped-def]
+    """Lower bound on T of any set holding S (aggregates sa, sc) plus `count` suffix nodes."""
+    t = 0.0
+    for s in range(k):
+        fill = min(d[s], sa[s] + count * sufmax_col[s])
+        cmin = min(sc[s], sufmin_col[s], pu)
+        t += fill * cmin + (d[s] - fill) * pu
+    return t
+
+
+@helper
+def _identical(i, j, a, cvar, fixed, capc):  # type: ignore[no-untyped-def]
+    if fixed[i] != fixed[j] or capc[i] != capc[j]:
+        return False
+    for s in range(a.shape[0]):
+        if a[s, i] != a[s, j] or (a[s, i] > 0 and cvar[s, i] != cvar[s, j]):
+            return False
+    return True
+
+
+@helper
+def _dominates(j, i, a, cvar, fixed, capc):  # type: ignore[no-untyped-def]
+    """Whether node j can take over everything node i would do, at no more cost."""
+    if fixed[j] > fixed[i] or capc[j] < capc[i]:
+        return False
+    for s in range(a.shape[0]):
+        if a[s, i] > 0 and (a[s, j] < a[s, i] or cvar[s, j] > cvar[s, i]):
+            return False
+    return True
+
+
+@helper
+def _solve(d, a_in, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
+           out_sel, out_x, info):  # type: ignore[no-untyped-def]
+    """Solve one group; out_sel[:m] candidate indices, out_x[s, j]; info = m, cost, lb, optimal."""
+    k, nc = a_in.shape
+    a = np.empty((k, nc), np.int64)
+    total_d = 0
+    for s in range(k):
+        total_d += d[s]
+    useful = np.zeros(nc, np.bool_)
+    for s in range(k):
+        for c in range(nc):
+            q = min(a_in[s, c], d[s]) if cvar[s, c] < pu else 0
+            a[s, c] = q
+            if q > 0:
+                useful[c] = True
+    order_buf = np.empty(max(k, 1), np.int64)
+    best = total_d * pu
+    best_m = 0
+    best_sel = np.empty(max(max_nodes, 1), np.int64)
+    # Single nodes first: the exact answer whenever one node covers the group cheaply.
+    f1 = INF
+    f2 = INF
+    n_useful = 0
+    for c in range(nc):
+        if not useful[c]:
+            continue
+        n_useful += 1
+        if fixed[c] < f1:
+            f2 = f1
+            f1 = fixed[c]
+        elif fixed[c] < f2:
+            f2 = fixed[c]
+        cost = fixed[c] + _single_cost(c, d, a, cvar, capc, pu, order_buf)
+        if cost < best - EPS:
+            best = cost
+            best_m = 1
+            best_sel[0] = c
+    # Capacity-free best case per SKU over all candidates.
+    suma = np.zeros(k, np.int64)
+    maxa = np.zeros(k, np.int64)
+    cmin = np.full(k, INF)
+    for s in range(k):
+        for c in range(nc):
+            if a[s, c] > 0:
+                suma[s] += a[s, c]
+                maxa[s] = max(maxa[s], a[s, c])
+                cmin[s] = min(cmin[s], cvar[s, c])
+    t_glob = 0.0
+    for s in range(k):
+        fill = min(d[s], suma[s])
+        t_glob += fill * min(cmin[s], pu) + (d[s] - fill) * pu
+    optimal = True
+    lower = best
+    if max_nodes >= 2 and n_useful >= 2 and f1 + f2 + sp + t_glob < best - EPS:
+        # Some pair might beat the best single node: reduce, then search.
+        cand = np.empty(n_useful, np.int64)
+        n = 0
+        for c in range(nc):
+            if useful[c]:
+                cand[n] = c
+                n += 1
+        keys = np.empty(n, np.float64)
+        for i in range(n):
+            keys[i] = fixed[cand[i]]
+        cand = cand[np.argsort(keys, kind="mergesort")]
+        kept = np.empty(n, np.int64)
+        nk = 0
+        for i in range(n):
+            ci = cand[i]
+            dominators = 0
+            for j in range(min(nk, DOMINANCE_WINDOW)):
+                if _dominates(kept[j], ci, a, cvar, fixed, capc):
+                    dominators += 1
+                    if dominators >= max_nodes:
+                        break
+            if dominators < max_nodes:
+                kept[nk] = ci
+                nk += 1
+        kept = kept[:nk]
+        # Capacity-free lower bound over any set size (valid for the reduced problem, whose
+        # optimum equals the full one).
+        relax = total_d * pu
+        sum_f = 0.0
+        for m in range(1, min(max_nodes, nk) + 1):
+            sum_f += fixed[kept[m - 1]]
+            t_m = 0.0
+            for s in range(k):
+                fill = min(d[s], suma[s], m * maxa[s])
+                t_m += fill * min(cmin[s], pu) + (d[s] - fill) * pu
+            relax = min(relax, sum_f + sp * (m - 1) + t_m)
+        sel = np.empty(max_nodes, np.int64)
+        x = np.empty((k, max_nodes), np.int64)
+        # Greedy addition from the best single node, then swaps: a good incumbent to prune with.
+        m_cur = best_m
+        for j in range(m_cur):
+            sel[j] = best_sel[j]
+        cur = best
+        cur_f = 0.0
+        for j in range(m_cur):
+            cur_f += fixed[sel[j]]
+        while m_cur < max_nodes:
+            add = -1
+            add_cost = cur
+            for i in range(nk):
+                c = kept[i]
+                in_set = False
+                for j in range(m_cur):
+                    if sel[j] == c:
+                        in_set = True
+                if in_set:
+                    continue
+                base = cur_f + fixed[c] + sp * m_cur
+                if base + t_glob >= add_cost - EPS:
+                    break
+                sel[m_cur] = c
+                cost = base + _transport(sel, m_cur + 1, d, a, cvar, capc, pu, x)
+                if cost < add_cost - EPS:
+                    add_cost = cost
+                    add = c
+            if add < 0:
+                break
+            sel[m_cur] = add
+            m_cur += 1
+            cur = add_cost
+            cur_f += fixed[add]
+        improved = m_cur > 0
+        passes = 0
+        while improved and passes < 4:
+            improved = False
+            passes += 1
+            for pos in range(m_cur):
+                old = sel[pos]
+                # Drop the node entirely.
+                if m_cur > 1:
+                    sel[pos] = sel[m_cur - 1]
+                    sel[m_cur - 1] = old
+                    cost = cur_f - fixed[old] + sp * (m_cur - 2) + _transport(
+                        sel, m_cur - 1, d, a, cvar, capc, pu, x)
+                    if cost < cur - EPS:
+                        cur = cost
+                        cur_f -= fixed[old]
+                        m_cur -= 1
+                        improved = True
+                        break
+                    sel[m_cur - 1] = sel[pos]
+                    sel[pos] = old
+                for i in range(nk):
+                    c = kept[i]
+                    in_set = False
+                    for j in range(m_cur):
+                        if sel[j] == c:
+                            in_set = True
+                    if in_set:
+                        continue
+                    base = cur_f - fixed[old] + fixed[c] + sp * (m_cur - 1)
+                    if base + t_glob >= cur - EPS:
+                        break
+                    sel[pos] = c
+                    cost = base + _transport(sel, m_cur, d, a, cvar, capc, pu, x)
+                    if cost < cur - EPS:
+                        cur = cost
+                        cur_f = cur_f - fixed[old] + fixed[c]
+                        old = c
+                        improved = True
+                    else:
+                        sel[pos] = old
+                if improved:
+                    break
+        if cur < best - EPS:
+            best = cur
+            best_m = m_cur
+            for j in range(m_cur):
+                best_sel[j] = sel[j]
+        lower = min(relax, best)
+        optimal = best <= lower + EPS
+        if not optimal and k <= exact_max_skus:
+            optimal, best, best_m = _branch_and_bound(
+                kept, d, a, cvar, fixed, capc, pu, sp, max_nodes, budget, best, best_m,
+                best_sel, x)
+            if optimal:
+                lower = best
+    m = best_m
+    for j in range(m):
+        out_sel[j] = best_sel[j]
+    best_t = _transport(best_sel, m, d, a, cvar, capc, pu, out_x) if m > 0 else total_d * pu
+    info[0] = m
+    info[1] = best_t + sp * max(m - 1, 0)
+    for j in range(m):
+        info[1] += fixed[best_sel[j]]
+    info[2] = min(lower, info[1])
+    info[3] = 1.0 if optimal else 0.0
+
+
+@helper
+def _branch_and_bound(kept, d, a, cvar, fixed, capc, pu, sp, max_nodes, budget, best, best_m,
+                      best_sel, x):  # type: ignore[no-untyped-def]
+    """Depth-first search over node sets of size 2..K; returns (complete, best, best_m)."""
+    k = d.shape[0]
+    nk = kept.shape[0]
+    # Suffix aggregates in search order: the most a later node can add, the cheapest it can be.
+    sufmax = np.zeros((nk + 1, k), np.int64)
+    sufmin = np.full((nk + 1, k), INF)
+    for i in range(nk - 1, -1, -1):
+        c = kept[i]
+        for s in range(k):
+            sufmax[i, s] = max(sufmax[i + 1, s], a[s, c])
+            sufmin[i, s] = min(sufmin[i + 1, s], cvar[s, c]) if a[s, c] > 0 else sufmin[i + 1, s]
+    sa = np.zeros((max_nodes + 1, k), np.int64)
+    sc = np.full((max_nodes + 1, k), INF)
+    sf = np.zeros(max_nodes + 1)
+    pos = np.zeros(max_nodes + 1, np.int64)
+    start = np.zeros(max_nodes + 1, np.int64)
+    chosen = np.empty(max_nodes, np.int64)
+    sel = np.empty(max_nodes, np.int64)
+    evaluated = 0
+    depth = 0
+    while depth >= 0:
+        i = pos[depth]
+        if i >= nk:
+            depth -= 1
+            continue
+        pos[depth] = i + 1
+        if i > start[depth] and _identical(kept[i], kept[i - 1], a, cvar, fixed, capc):
+            continue
+        c = kept[i]
+        bound = sf[depth] + fixed[c] + sp * depth + _set_bound(
+            k, d, sa[depth], sc[depth], sufmax[i], sufmin[i], max_nodes - depth, pu)
+        if bound >= best - EPS:
+            depth -= 1  # the bound only grows along a level: no later node here can do better
+            continue
+        chosen[depth] = c
+        if depth >= 1:
+            evaluated += 1
+            if evaluated > budget:
+                return False, best, best_m
+            for j in range(depth + 1):
+                sel[j] = chosen[j]
+            cost = sf[depth] + fixed[c] + sp * depth + _transport(
+                sel, depth + 1, d, a, cvar, capc, pu, x)
+            if cost < best - EPS:
+                best = cost
+                best_m = depth + 1
+                for j in range(depth + 1):
+                    best_sel[j] = chosen[j]
+        if depth + 1 < max_nodes:
+            for s in range(k):
+                sa[depth + 1, s] = sa[depth, s] + a[s, c]
+                sc[depth + 1, s] = min(sc[depth, s], cvar[s, c]) if a[s, c] > 0 else sc[depth, s]
+            sf[depth + 1] = sf[depth] + fixed[c]
+            start[depth + 1] = i + 1
+            pos[depth + 1] = i + 1
+            depth += 1
+    return True, best, best_m
+
+
+@kernel(_types.void, i64_1, i64_2, f64_2, f64_1, i64_1, f64, f64, i64, i64, i64, i64_1, i64_2,
+        f64_1)
+def solve_group(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
+                out_sel, out_x, info):  # type: ignore[no-untyped-def]
+    """Entry point of `_solve` for tests and tools (the router calls `_solve` inline)."""
+    _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, out_sel, out_x,
+           info)
+
+
+@kernel(f64, i64_1, i64, i64_1, i64_2, f64_2, i64_1, f64, i64_2)
+def transport(sel, m, d, a, cvar, capc, pu, x):  # type: ignore[no-untyped-def]
+    """Entry point of the exact inner problem T(S) for its slow-twin test."""
+    return _transport(sel, m, d, a, cvar, capc, pu, x)
