@@ -58,7 +58,10 @@ def serve(data_dir: Path | None, state_dir: Path, host: str, port: int, sync_por
 @click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
               required=True)
 @click.option("--parent-pid", type=int, default=0, help="Die when this process dies.")
-def sidecar(host: str, port: int, state_dir: Path, parent_pid: int) -> None:
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Network directory of a new state. Default: the embedded demo.")
+def sidecar(host: str, port: int, state_dir: Path, parent_pid: int,
+            data_dir: Path | None) -> None:
     """The sync sidecar process (started by `serve`)."""
     from omniroute.serve import install_stop_handlers
     from omniroute.sync.sidecar import die_with_parent, run_sidecar
@@ -68,7 +71,7 @@ def sidecar(host: str, port: int, state_dir: Path, parent_pid: int) -> None:
         die_with_parent(parent_pid)
     stop = threading.Event()
     install_stop_handlers(stop)
-    run_sidecar(bind=f"{host}:{port}", state_dir=state_dir, stop=stop)
+    run_sidecar(bind=f"{host}:{port}", state_dir=state_dir, stop=stop, network_dir=data_dir)
 
 
 @main.command("demo-network")
@@ -136,3 +139,31 @@ def health(target: str, service: str, timeout_s: float) -> None:
     status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
     click.echo(f"{target}: {status}")
     sys.exit(0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1)
+
+
+@main.command("load-inventory")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(".omniroute-state"), show_default=True,
+              help="State directory of a stopped sidecar.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Network directory, when the state directory is new. Default: the demo.")
+def load_inventory(file: Path, state_dir: Path, data_dir: Path | None) -> None:
+    """Replace all on-hand with FILE (columns sku,node_id,disposition,qty), durably."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from omniroute.errors import OmnirouteError
+    from omniroute.sync.bulk import load_inventory as load
+
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn()) as progress:
+        task = progress.add_task(f"loading {file.name}", total=file.stat().st_size)
+        try:
+            summary = load(file, state_dir, network_dir=data_dir,
+                           advance=lambda n: progress.advance(task, n))
+        except OmnirouteError as error:
+            raise click.ClickException(str(error)) from None
+        progress.update(task, completed=file.stat().st_size)
+    click.echo(f"{summary.rows:,} rows, {summary.new_skus:,} new SKUs, "
+               f"{summary.changed_cells:,} positions changed; inventory version "
+               f"{summary.version}")

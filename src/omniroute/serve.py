@@ -28,10 +28,13 @@ _RESTART_WINDOW_S = 60.0
 class SidecarSupervisor:
     """Starts the sidecar, restarts it when it crashes, stops it on shutdown."""
 
-    def __init__(self, *, host: str, port: int, state_dir: Path, stop: threading.Event) -> None:
+    def __init__(self, *, host: str, port: int, state_dir: Path, stop: threading.Event,
+                 network_dir: Path | None = None) -> None:
         self._argv = [sys.executable, "-m", "omniroute", "sidecar", "--host", host,
                       "--port", str(port), "--state", str(state_dir),
                       "--parent-pid", str(os.getpid())]
+        if network_dir is not None:
+            self._argv += ["--data", str(network_dir)]
         self._stop = stop
         self._process: subprocess.Popen[bytes] | None = None
         self._restarts: list[float] = []
@@ -96,7 +99,8 @@ def serve(*, network_dir: Path, state_dir: Path, host: str, port: int, sync_port
 
         start_http_server(metrics_port, addr=host)
         log.info("Prometheus metrics on http://%s:%d/metrics", host, metrics_port)
-    sidecar = SidecarSupervisor(host=host, port=sync_port, state_dir=state_dir, stop=stop)
+    sidecar = SidecarSupervisor(host=host, port=sync_port, state_dir=state_dir, stop=stop,
+                                network_dir=network_dir)
     sidecar.start()
     router_error: BaseException | None = None
     router = threading.Thread(

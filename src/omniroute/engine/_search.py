@@ -32,12 +32,14 @@ from omniroute.engine._numba import types as _types
 
 EPS = 1e-9
 # Exact search is attempted for groups with at most this many distinct SKUs...
-EXACT_MAX_SKUS = 8
+EXACT_MAX_SKUS = 12
 # ...and stops (falling back to the heuristic's answer and bound) after this many node sets.
 EXACT_BUDGET_SETS = 20000
 # Dominance checks compare a node with at most this many kept nodes (a bound on the work; fewer
 # comparisons only keep more nodes, never drop a needed one).
 DOMINANCE_WINDOW = 64
+# The heuristic starts from each of this many best single nodes.
+HEURISTIC_STARTS = 6
 INF = np.inf
 
 
@@ -246,6 +248,152 @@ def _dominates(j, i, a, cvar, fixed, capc):  # type: ignore[no-untyped-def]
 
 
 @helper
+def _in_set(c, sel, m):  # type: ignore[no-untyped-def]
+    for j in range(m):
+        if sel[j] == c:
+            return True
+    return False
+
+
+@helper
+def _local_search(sel, m_cur, cur, kept, d, a, cvar, fixed, capc, pu, sp, max_nodes, t_glob,
+                  x):  # type: ignore[no-untyped-def]
+    """Improve the set sel[:m_cur] (cost cur) by additions, drops and swaps; (cost, size)."""
+    nk = kept.shape[0]
+    cur_f = 0.0
+    for j in range(m_cur):
+        cur_f += fixed[sel[j]]
+    improved = True
+    passes = 0
+    while improved and passes < 8:
+        improved = False
+        passes += 1
+        # Best addition (candidates by increasing F: stop once F alone rules a node out).
+        if m_cur < max_nodes:
+            add = -1
+            add_cost = cur
+            for i in range(nk):
+                c = kept[i]
+                if _in_set(c, sel, m_cur):
+                    continue
+                base = cur_f + fixed[c] + sp * m_cur
+                if base + t_glob >= add_cost - EPS:
+                    break
+                sel[m_cur] = c
+                cost = base + _transport(sel, m_cur + 1, d, a, cvar, capc, pu, x)
+                if cost < add_cost - EPS:
+                    add_cost = cost
+                    add = c
+            if add >= 0:
+                sel[m_cur] = add
+                m_cur += 1
+                cur = add_cost
+                cur_f += fixed[add]
+                improved = True
+                continue
+        # Drops.
+        if m_cur > 1:
+            for pos in range(m_cur):
+                old = sel[pos]
+                sel[pos] = sel[m_cur - 1]
+                sel[m_cur - 1] = old
+                cost = cur_f - fixed[old] + sp * (m_cur - 2) + _transport(
+                    sel, m_cur - 1, d, a, cvar, capc, pu, x)
+                if cost < cur - EPS:
+                    cur = cost
+                    cur_f -= fixed[old]
+                    m_cur -= 1
+                    improved = True
+                    break
+                sel[m_cur - 1] = sel[pos]
+                sel[pos] = old
+            if improved:
+                continue
+        # Best swap.
+        best_pos = -1
+        best_c = -1
+        best_cost = cur
+        for pos in range(m_cur):
+            old = sel[pos]
+            for i in range(nk):
+                c = kept[i]
+                if _in_set(c, sel, m_cur):
+                    continue
+                base = cur_f - fixed[old] + fixed[c] + sp * (m_cur - 1)
+                if base + t_glob >= best_cost - EPS:
+                    break
+                sel[pos] = c
+                cost = base + _transport(sel, m_cur, d, a, cvar, capc, pu, x)
+                if cost < best_cost - EPS:
+                    best_cost = cost
+                    best_pos = pos
+                    best_c = c
+            sel[pos] = old
+        if best_pos >= 0:
+            cur_f += fixed[best_c] - fixed[sel[best_pos]]
+            sel[best_pos] = best_c
+            cur = best_cost
+            improved = True
+            continue
+        # Ruin and recreate: drop two nodes, refill greedily (a 2-swap in disguise; the moves
+        # above cannot trade two nodes that each cover half of what two others cover).
+        if m_cur >= 2:
+            trial = np.empty(max_nodes, np.int64)
+            for p1 in range(m_cur):
+                for p2 in range(p1 + 1, m_cur):
+                    mt = 0
+                    tf = 0.0
+                    for j in range(m_cur):
+                        if j != p1 and j != p2:
+                            trial[mt] = sel[j]
+                            tf += fixed[sel[j]]
+                            mt += 1
+                    tcost = tf + sp * max(mt - 1, 0) + (_transport(trial, mt, d, a, cvar, capc,
+                                                                   pu, x) if mt > 0 else
+                                                        _empty_cost(d, pu))
+                    while mt < max_nodes:
+                        add = -1
+                        add_cost = tcost
+                        for i in range(nk):
+                            c = kept[i]
+                            if c == sel[p1] or c == sel[p2] or _in_set(c, trial, mt):
+                                continue
+                            base = tf + fixed[c] + sp * mt
+                            if base + t_glob >= add_cost - EPS:
+                                break
+                            trial[mt] = c
+                            cost = base + _transport(trial, mt + 1, d, a, cvar, capc, pu, x)
+                            if cost < add_cost - EPS:
+                                add_cost = cost
+                                add = c
+                        if add < 0:
+                            break
+                        trial[mt] = add
+                        tf += fixed[add]
+                        mt += 1
+                        tcost = add_cost
+                    if tcost < cur - EPS:
+                        for j in range(mt):
+                            sel[j] = trial[j]
+                        m_cur = mt
+                        cur = tcost
+                        cur_f = tf
+                        improved = True
+                        break
+                if improved:
+                    break
+    return cur, m_cur
+
+
+@helper
+def _empty_cost(d, pu):  # type: ignore[no-untyped-def]
+    total = 0
+    for s in range(d.shape[0]):
+        total += d[s]
+    return total * pu
+
+
+@helper
 def _solve(d, a_in, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
            out_sel, out_x, info):  # type: ignore[no-untyped-def]
     """Solve one group; out_sel[:m] candidate indices, out_x[s, j]; info = m, cost, lb, optimal."""
@@ -338,87 +486,22 @@ def _solve(d, a_in, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget
             relax = min(relax, sum_f + sp * (m - 1) + t_m)
         sel = np.empty(max_nodes, np.int64)
         x = np.empty((k, max_nodes), np.int64)
-        # Greedy addition from the best single node, then swaps: a good incumbent to prune with.
-        m_cur = best_m
-        for j in range(m_cur):
-            sel[j] = best_sel[j]
-        cur = best
-        cur_f = 0.0
-        for j in range(m_cur):
-            cur_f += fixed[sel[j]]
-        while m_cur < max_nodes:
-            add = -1
-            add_cost = cur
-            for i in range(nk):
-                c = kept[i]
-                in_set = False
+        # Greedy addition then swap / drop moves, from each of the best few single nodes: a
+        # good incumbent to prune with (and the answer when the exact search cannot finish).
+        single_cost = np.empty(nk)
+        for i in range(nk):
+            single_cost[i] = fixed[kept[i]] + _single_cost(kept[i], d, a, cvar, capc, pu,
+                                                           order_buf)
+        starts = np.argsort(single_cost, kind="mergesort")
+        for r in range(min(HEURISTIC_STARTS, nk)):
+            sel[0] = kept[starts[r]]
+            cur, m_cur = _local_search(sel, 1, single_cost[starts[r]], kept, d, a, cvar, fixed,
+                                       capc, pu, sp, max_nodes, t_glob, x)
+            if cur < best - EPS:
+                best = cur
+                best_m = m_cur
                 for j in range(m_cur):
-                    if sel[j] == c:
-                        in_set = True
-                if in_set:
-                    continue
-                base = cur_f + fixed[c] + sp * m_cur
-                if base + t_glob >= add_cost - EPS:
-                    break
-                sel[m_cur] = c
-                cost = base + _transport(sel, m_cur + 1, d, a, cvar, capc, pu, x)
-                if cost < add_cost - EPS:
-                    add_cost = cost
-                    add = c
-            if add < 0:
-                break
-            sel[m_cur] = add
-            m_cur += 1
-            cur = add_cost
-            cur_f += fixed[add]
-        improved = m_cur > 0
-        passes = 0
-        while improved and passes < 4:
-            improved = False
-            passes += 1
-            for pos in range(m_cur):
-                old = sel[pos]
-                # Drop the node entirely.
-                if m_cur > 1:
-                    sel[pos] = sel[m_cur - 1]
-                    sel[m_cur - 1] = old
-                    cost = cur_f - fixed[old] + sp * (m_cur - 2) + _transport(
-                        sel, m_cur - 1, d, a, cvar, capc, pu, x)
-                    if cost < cur - EPS:
-                        cur = cost
-                        cur_f -= fixed[old]
-                        m_cur -= 1
-                        improved = True
-                        break
-                    sel[m_cur - 1] = sel[pos]
-                    sel[pos] = old
-                for i in range(nk):
-                    c = kept[i]
-                    in_set = False
-                    for j in range(m_cur):
-                        if sel[j] == c:
-                            in_set = True
-                    if in_set:
-                        continue
-                    base = cur_f - fixed[old] + fixed[c] + sp * (m_cur - 1)
-                    if base + t_glob >= cur - EPS:
-                        break
-                    sel[pos] = c
-                    cost = base + _transport(sel, m_cur, d, a, cvar, capc, pu, x)
-                    if cost < cur - EPS:
-                        cur = cost
-                        cur_f = cur_f - fixed[old] + fixed[c]
-                        old = c
-                        improved = True
-                    else:
-                        sel[pos] = old
-                if improved:
-                    break
-        if cur < best - EPS:
-            best = cur
-            best_m = m_cur
-            for j in range(m_cur):
-                best_sel[j] = sel[j]
+                    best_sel[j] = sel[j]
         lower = min(relax, best)
         optimal = best <= lower + EPS
         if not optimal and k <= exact_max_skus:

@@ -1,7 +1,8 @@
 """The sync sidecar process: the single writer of on-hand, supply and the catalog.
 
 It runs as its own OS process beside the router (started by `omniroute serve`) with its own
-gRPC server, health service and reflection.
+gRPC server, health service and reflection. It reports SERVING once its state is recovered
+(snapshot + journal tail) and published to the shared arrays in `<state>/live/`.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ import threading
 from pathlib import Path
 
 from omniroute.rpc import Server
+from omniroute.sync.ingest import Ingestor
 from omniroute.sync.servicer import SERVICE_NAME, InventorySyncServicer
 from omniroute.v1 import sync_pb2_grpc
 
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
+# Batches of 10k deltas are ~350 kB; leave room for bulk feeds.
+_MAX_MESSAGE_BYTES = 64 << 20
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -35,18 +39,25 @@ def die_with_parent(parent_pid: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def run_sidecar(*, bind: str, state_dir: Path, stop: threading.Event) -> None:
-    """Serve InventorySync until `stop` is set."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    server = Server(
-        bind=bind,
-        service_names=(SERVICE_NAME,),
-        register=(lambda s: sync_pb2_grpc.add_InventorySyncServicer_to_server(
-            InventorySyncServicer(), s),),
-        max_workers=8,
-    )
-    server.start()
-    server.mark_serving()
-    log.info("sidecar SERVING on port %d, state in %s", server.port, state_dir)
-    stop.wait()
-    server.stop()
+def run_sidecar(*, bind: str, state_dir: Path, stop: threading.Event,
+                network_dir: Path | None = None) -> None:
+    """Recover state, serve InventorySync until `stop` is set, then flush and close."""
+    ingestor = Ingestor(state_dir, network_dir=network_dir)
+    try:
+        server = Server(
+            bind=bind,
+            service_names=(SERVICE_NAME,),
+            register=(lambda s: sync_pb2_grpc.add_InventorySyncServicer_to_server(  # type: ignore[no-untyped-call]  # generated code is untyped
+                InventorySyncServicer(ingestor), s),),
+            max_workers=16,
+            options=(("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
+                     ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES)),
+        )
+        server.start()
+        server.mark_serving()
+        log.info("sidecar SERVING on port %d, state in %s at version %d", server.port,
+                 state_dir, ingestor.ledger.version)
+        stop.wait()
+        server.stop()
+    finally:
+        ingestor.close()

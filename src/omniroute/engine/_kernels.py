@@ -1,0 +1,934 @@
+"""Routing kernels: eligibility, per-order routing of every group, batch entry point.
+
+Kernels take arrays and scalars only and write into preallocated outputs (STYLE habit 2); the
+wrapper in `router.py` validates ids and shapes and builds `Decision` objects from the outputs.
+The semantics are docs/routing.md; the allocation search itself is `_search._solve`.
+
+Codes shared with the wrapper (see the constants below): eligibility rules 1..7 (0 = eligible),
+`Reason` values, line groups, fulfilment values, split policies, record kinds, destinations.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from omniroute.engine._numba import (
+    f64,
+    f64_1,
+    f64_2,
+    helper,
+    i8_1,
+    i8_2,
+    i32_1,
+    i32_2,
+    i32_3,
+    i64,
+    i64_1,
+    i64_2,
+    kernel,
+    types,
+    u8_1,
+    u8_2,
+)
+from omniroute.engine._search import _solve
+
+EARTH_RADIUS_KM = 6371.0088
+# An "unfilled" price that dominates every real cost: SHIP_COMPLETE and FILL_OR_KILL groups
+# first maximise fill, then minimise cost (exact in float64 while real costs stay below 1e6).
+BIG_PENALTY = 1e9
+
+# Node kinds / SKU kinds / capability bits (mirrors omniroute.state).
+KIND_STORE = 1
+SKU_DIGITAL = 1
+SKU_GIFT_CARD = 2
+SKU_MADE_TO_ORDER = 3
+CAP_SHIP = 1
+CAP_PICKUP = 2
+CAP_SHIP_TO_STORE = 4
+CAP_MADE_TO_ORDER = 16
+CAP_GIFT_CARD = 32
+CAP_HAZMAT = 64
+
+# Reason values (mirrors engine.model.Reason).
+OUT_OF_STOCK = 1
+NO_ELIGIBLE_NODE = 2
+SLA_UNMET = 3
+CAPACITY = 4
+UNKNOWN_SKU = 5
+POLICY = 6
+
+# Line groups (docs/routing.md "Groups").
+G_DIGITAL = 0
+G_PICKUP = 1
+G_CUSTOMER = 2
+G_STS = 3
+G_UNKNOWN_SHIPPED = 4
+"""An unknown SKU on a SHIP or SHIP_TO_STORE line (SHIP_COMPLETE cannot ship it)."""
+G_UNKNOWN_OTHER = 5
+
+# Fulfilment values (mirrors engine.model.Fulfillment).
+F_SHIP = 1
+F_PICKUP = 2
+F_STS = 3
+F_DIGITAL = 4
+
+ALLOW_SPLIT = 1
+SHIP_COMPLETE = 2
+FILL_OR_KILL = 3
+
+# Columns of the per-order parameter matrix.
+P_W_COST = 0
+P_W_DISTANCE = 1
+P_W_PRIORITY = 2
+P_W_CAPACITY = 3
+P_SPLIT = 4
+P_UNFILLED = 5
+P_SHIP_FROM_STORE = 6
+P_PICKUP_STS = 7
+N_PARAMS = 8
+
+# Columns of the per-order cost output.
+C_SHIP = 0
+C_HANDLING = 1
+C_SPLIT = 2
+C_UNFILLED = 3
+C_OTHER = 4
+C_TOTAL = 5
+N_COSTS = 6
+
+# Records: [line, node, qty, kind, aux]; aux = shipment row (NOW), day (BACKORDER), reason.
+R_NOW = 0
+R_BACKORDER = 1
+R_UNFILLED = 2
+# Shipment integer columns and float columns.
+S_NODE, S_DEST, S_FULFILLMENT, S_ZONE_IDX, S_TRANSIT, S_UNITS, S_OFFSET_DAYS = range(7)
+SF_DISTANCE, SF_WEIGHT, SF_SHIP, SF_HANDLING = range(4)
+DEST_CUSTOMER = -1
+DEST_DIGITAL = -2
+
+ROUTE_OK = 0
+ROUTE_OUT_OF_SPACE = 1
+
+
+@helper
+def _haversine(lat1_deg, lon1_deg, lat2_deg, lon2_deg):  # type: ignore[no-untyped-def]
+    # Same operations in the same order as state.geo.haversine_km (the load-time table).
+    lat1 = math.radians(lat1_deg)
+    lat2 = math.radians(lat2_deg)
+    dlat = lat2 - lat1
+    dlon = math.radians(lon2_deg) - math.radians(lon1_deg)
+    a = math.sin(dlat * 0.5) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon * 0.5) ** 2
+    a = min(max(a, 0.0), 1.0)
+    return 2.0 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+@helper
+def _zone_of(distance_km, band_max_km):  # type: ignore[no-untyped-def]
+    z = 0
+    last = band_max_km.shape[0] - 1
+    while z < last and band_max_km[z] < distance_km:
+        z += 1
+    return z
+
+
+@kernel(types.void, f64, f64, f64_1, f64_1, f64_1, f64_1, i8_1)
+def destination_row(lat_deg, lon_deg, node_lat, node_lon, band_max_km, out_km,
+                    out_zone_idx):  # type: ignore[no-untyped-def]
+    """Distance (km) and zone band from every node to one point (an explicit ship-to, a store)."""
+    for n in range(node_lat.shape[0]):
+        dist = _haversine(node_lat[n], node_lon[n], lat_deg, lon_deg)
+        out_km[n] = dist
+        out_zone_idx[n] = _zone_of(dist, band_max_km)
+
+
+@helper
+def _passes_1_to_4(n, sku, channel_bit, kind_allowed, ship_from_store, node_kind, node_caps,
+                   node_channels, node_enabled, sku_kind, sku_hazmat):  # type: ignore[no-untyped-def]
+    """First failing rule among 1-4 for shipping `sku` from node n (0 when all pass)."""
+    if node_enabled[n] == 0:
+        return 1
+    if kind_allowed[node_kind[n]] == 0 or (node_channels[n] >> channel_bit) & 1 == 0:
+        return 2
+    if node_kind[n] == KIND_STORE and ship_from_store == 0:
+        return 3
+    caps = node_caps[n]
+    if caps & CAP_SHIP == 0:
+        return 4
+    kind = sku_kind[sku]
+    if kind == SKU_GIFT_CARD and caps & CAP_GIFT_CARD == 0:
+        return 4
+    if kind == SKU_MADE_TO_ORDER and caps & CAP_MADE_TO_ORDER == 0:
+        return 4
+    if sku_hazmat[sku] != 0 and caps & CAP_HAZMAT == 0:
+        return 4
+    return 0
+
+
+@helper
+def _eligibility(slot_sku, slot_row, atp, cap_left, zone_row, level, channel_bit, kind_allowed,
+                 ship_from_store, node_kind, node_caps, node_channels, node_processing,
+                 node_enabled, sku_kind, sku_hazmat, transit, promise,
+                 out_rule):  # type: ignore[no-untyped-def]
+    """out_rule[g, n] = first rule (1..7) node n fails for group slot g, 0 when eligible."""
+    k = slot_row.shape[0]
+    limit = promise[level]
+    for n in range(node_kind.shape[0]):
+        for g in range(k):
+            sku = slot_sku[g]
+            rule = _passes_1_to_4(n, sku, channel_bit, kind_allowed, ship_from_store, node_kind,
+                                  node_caps, node_channels, node_enabled, sku_kind, sku_hazmat)
+            if rule == 0:
+                mto = sku_kind[sku] == SKU_MADE_TO_ORDER
+                days = transit[level, zone_row[n]]
+                if not mto:
+                    days += node_processing[n]
+                if days > limit:
+                    rule = 5
+                elif cap_left[n] <= 0:
+                    rule = 6
+                elif not mto and atp[slot_row[g], n] <= 0:
+                    rule = 7
+            out_rule[g, n] = rule
+
+
+@kernel(types.void, i64_1, i64_2, i64_1, i8_1, i64, i64, u8_1, i64, i8_1, i64_1, i64_1, i64_1,
+        u8_1, i8_1, u8_1, i64_2, i64_1, i8_2)
+def eligibility_rules(slot_sku, atp, cap_left, zone_row, level, channel_bit, kind_allowed,
+                      ship_from_store, node_kind, node_caps, node_channels, node_processing,
+                      node_enabled, sku_kind, sku_hazmat, transit, promise,
+                      out_rule):  # type: ignore[no-untyped-def]
+    """Eligibility of every node for each SKU of a shipped group (explain and tests)."""
+    slot_row = np.arange(slot_sku.shape[0])
+    _eligibility(slot_sku, slot_row, atp, cap_left, zone_row, level, channel_bit, kind_allowed,
+                 ship_from_store, node_kind, node_caps, node_channels, node_processing,
+                 node_enabled, sku_kind, sku_hazmat, transit, promise, out_rule)
+
+
+@helper
+def _reason_from_rules(rule, g):  # type: ignore[no-untyped-def]
+    """Unfilled reason for group slot g: the furthest any node got through rules 1..7."""
+    furthest = 0
+    for n in range(rule.shape[1]):
+        r = rule[g, n]
+        reached = 8 if r == 0 else r
+        furthest = max(furthest, reached)
+    if furthest <= 4:
+        return NO_ELIGIBLE_NODE
+    if furthest == 5:
+        return SLA_UNMET
+    if furthest == 6:
+        return CAPACITY
+    if furthest == 7:
+        return OUT_OF_STOCK
+    return POLICY
+
+
+@helper
+def _supply_cover(sku, n, need, sup_offsets, sup_node, sup_day, sup_qty,
+                  promised):  # type: ignore[no-untyped-def]
+    """(units coverable up to `need` from n's not-yet-promised supply, day when they are)."""
+    got = 0
+    day = 0
+    for r in range(sup_offsets[sku], sup_offsets[sku + 1]):
+        # Supply dated before today is overdue, not promisable (it is not on hand either).
+        if sup_node[r] == n and sup_day[r] >= 0:
+            free = sup_qty[r] - promised[r]
+            if free > 0:
+                got += free
+                day = sup_day[r]
+                if got >= need:
+                    return need, day
+    return got, day
+
+
+@helper
+def _promise_supply(sku, n, qty, sup_offsets, sup_node, sup_day, sup_qty,
+                    promised):  # type: ignore[no-untyped-def]
+    for r in range(sup_offsets[sku], sup_offsets[sku + 1]):
+        if qty <= 0:
+            return
+        if sup_node[r] == n and sup_day[r] >= 0:
+            take = min(qty, sup_qty[r] - promised[r])
+            if take > 0:
+                promised[r] += take
+                qty -= take
+
+
+@helper
+def _ship_money(n, level, zone_idx, weight_kg, units, base_cost, per_kg, node_handling,
+                node_pick):  # type: ignore[no-untyped-def]
+    return (base_cost[level, zone_idx] + per_kg[level, zone_idx] * weight_kg
+            + node_handling[n] + node_pick[n] * units)
+
+
+@helper
+def _add_entry(ent_line, ent_node, ent_qty, ent_dest, ent_ful, ent_denom, n_ent, i, n, q, dest,
+               ful, denom):  # type: ignore[no-untyped-def]
+    ent_line[n_ent] = i
+    ent_node[n_ent] = n
+    ent_qty[n_ent] = q
+    ent_dest[n_ent] = dest
+    ent_ful[n_ent] = ful
+    ent_denom[n_ent] = denom
+    return n_ent + 1
+
+
+@helper
+def _add_record(rec, n_rec, line, node, qty, kind, aux):  # type: ignore[no-untyped-def]
+    rec[n_rec, 0] = line
+    rec[n_rec, 1] = node
+    rec[n_rec, 2] = qty
+    rec[n_rec, 3] = kind
+    rec[n_rec, 4] = aux
+    return n_rec + 1
+
+
+@helper
+def _is_shipped(group, sts_demand):  # type: ignore[no-untyped-def]
+    """Whether a line (or its pickup shortfall) belongs to a shipped group (3 or 4)."""
+    return group == G_CUSTOMER or group == G_STS or (group == G_PICKUP and sts_demand > 0)
+
+
+@helper
+def _group_lines(dest, l0, n_l, ln_group, ln_store, ln_qty, sts_demand,
+                 out):  # type: ignore[no-untyped-def]
+    """A shipped group's lines in hand-out order: SHIP_TO_STORE lines before pickup shortfalls."""
+    n = 0
+    if dest == DEST_CUSTOMER:
+        for i in range(n_l):
+            if ln_group[l0 + i] == G_CUSTOMER:
+                out[n] = i
+                n += 1
+        return n
+    for want in (G_STS, G_PICKUP):
+        for i in range(n_l):
+            if ln_group[l0 + i] == want and sts_demand[i] > 0 and ln_store[l0 + i] == dest:
+                out[n] = i
+                n += 1
+    return n
+
+
+@kernel(i64,
+        # nodes
+        i8_1, f64_1, f64_1, i64_1, i64_1, i64_1, i64_1, i64_1, f64_1, f64_1, i64_1, u8_1,
+        # skus, inventory, supply
+        i8_1, f64_1, u8_1, i32_3, i32_2, i64_1, i32_1, i32_1, i64_1,
+        # postal table, carrier, digital node
+        f64_2, i8_2, f64_1, i64_2, i64_1, f64_2, f64_2, i64,
+        # orders
+        i64_1, i64_1, f64_1, f64_1, i64_1, i64_1, i64_1, i64_1, u8_1, f64_2, u8_2, i64_2,
+        # lines
+        i64_1, i64_1, i64_1, i64_1,
+        # search knobs
+        i64, i64,
+        # outputs
+        i64_1, i64_2, i64_1, i64_2, f64_2, i64_1, f64_2, f64_1, u8_1)
+def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_channels,
+                 node_daily_cap, node_cap_used, node_handling, node_pick, node_processing,
+                 node_enabled,
+                 sku_kind, sku_weight, sku_hazmat, on_hand, reserved,
+                 sup_offsets, sup_node, sup_day, sup_qty,
+                 postal_dist, postal_zone, band_max, transit, promise, base_cost, per_kg,
+                 digital_node,
+                 ord_line_off, ord_postal, ord_lat, ord_lon, ord_channel_bit, ord_level,
+                 ord_policy, ord_max_ship, ord_backorder, ord_params, ord_kind_allowed,
+                 ord_safety,
+                 ln_sku, ln_qty, ln_group, ln_store,
+                 exact_max_skus, budget,
+                 rec_off, rec, shp_off, shp_i, shp_f, ord_status, ord_cost, ord_lb,
+                 ord_optimal):  # type: ignore[no-untyped-def]
+    """Route every order of a batch independently against the same state (no reservation).
+
+    Orders are CSR over lines (`ord_line_off`). Writes records and shipments per order (CSR by
+    `rec_off` / `shp_off`) and the per-order status, cost terms, lower bound and optimal flag.
+    Returns ROUTE_OUT_OF_SPACE if the output arrays are too small (the wrapper sizes them).
+    """
+    n_nodes = node_kind.shape[0]
+    n_orders = ord_line_off.shape[0] - 1
+    promised = np.zeros(sup_qty.shape[0], np.int64)
+    cust_km = np.empty(n_nodes, np.float64)
+    cust_zone = np.empty(n_nodes, np.int8)
+    store_km = np.empty(n_nodes, np.float64)
+    store_zone = np.empty(n_nodes, np.int8)
+    cap_left = np.empty(n_nodes, np.int64)
+    n_rec = 0
+    n_shp = 0
+    rec_off[0] = 0
+    shp_off[0] = 0
+    for o in range(n_orders):
+        l0 = ord_line_off[o]
+        n_l = ord_line_off[o + 1] - l0
+        level = ord_level[o]
+        policy = ord_policy[o]
+        params = ord_params[o]
+        w_cost = params[P_W_COST]
+        unfilled_money = params[P_UNFILLED]
+        max_nodes = 1 if policy == SHIP_COMPLETE else ord_max_ship[o]
+        pu = BIG_PENALTY if policy != ALLOW_SPLIT else w_cost * unfilled_money
+        sp = w_cost * params[P_SPLIT]
+        channel_bit = ord_channel_bit[o]
+        kind_allowed = ord_kind_allowed[o]
+        sfs = 1 if params[P_SHIP_FROM_STORE] != 0.0 else 0
+        # Distinct known SKUs of the order ("slots"); ATP is per slot and shared by its lines.
+        slot_of_line = np.full(n_l, -1, np.int64)
+        slot_sku = np.empty(n_l, np.int64)
+        k = 0
+        for i in range(n_l):
+            sku = ln_sku[l0 + i]
+            if sku < 0:
+                continue
+            found = -1
+            for s in range(k):
+                if slot_sku[s] == sku:
+                    found = s
+            if found < 0:
+                slot_sku[k] = sku
+                found = k
+                k += 1
+            slot_of_line[i] = found
+        atp = np.empty((max(k, 1), n_nodes), np.int64)
+        safety = ord_safety[o]
+        for s in range(k):
+            sellable = on_hand[0, slot_sku[s]]
+            held = reserved[slot_sku[s]]
+            for n in range(n_nodes):
+                atp[s, n] = max(0, np.int64(sellable[n]) - held[n] - safety[node_kind[n]])
+        for n in range(n_nodes):
+            cap_left[n] = max(0, node_daily_cap[n] - node_cap_used[n])
+        # Destination row for the customer group: the postal table row, or computed once.
+        if ord_postal[o] >= 0:
+            cust_km_v = postal_dist[ord_postal[o]]
+            cust_zone_v = postal_zone[ord_postal[o]]
+        else:
+            destination_row(ord_lat[o], ord_lon[o], node_lat, node_lon, band_max, cust_km,
+                            cust_zone)
+            cust_km_v = cust_km
+            cust_zone_v = cust_zone
+        # Per-line outcome scratch.
+        demand = np.zeros(n_l, np.int64)     # units the current group still has to place
+        unfilled = np.zeros(n_l, np.int64)
+        reason = np.zeros(n_l, np.int64)
+        sts_demand = np.zeros(n_l, np.int64)
+        max_ent = n_l * (max(max_nodes, 1) + 2) + 2
+        ent_line = np.empty(max_ent, np.int64)
+        ent_node = np.empty(max_ent, np.int64)
+        ent_qty = np.empty(max_ent, np.int64)
+        ent_dest = np.empty(max_ent, np.int64)
+        ent_ful = np.empty(max_ent, np.int64)
+        # Remaining capacity of the node when its group started (capacity_balance divides by it).
+        ent_denom = np.empty(max_ent, np.float64)
+        n_ent = 0
+        gap = 0.0
+        all_optimal = True
+        group_failed = False
+        shipped_unfilled = False
+
+        # Unknown SKUs, then 1. digital: the digital node, no stock, its capacity.
+        for i in range(n_l):
+            grp = ln_group[l0 + i]
+            if grp == G_UNKNOWN_SHIPPED or grp == G_UNKNOWN_OTHER:
+                unfilled[i] = ln_qty[l0 + i]
+                reason[i] = UNKNOWN_SKU
+                if grp == G_UNKNOWN_SHIPPED:
+                    shipped_unfilled = True
+            elif grp == G_DIGITAL:
+                q = ln_qty[l0 + i]
+                dn = digital_node
+                if dn < 0 or node_enabled[dn] == 0 or (node_channels[dn] >> channel_bit) & 1 == 0:
+                    unfilled[i] = q
+                    reason[i] = NO_ELIGIBLE_NODE
+                    continue
+                take = min(q, cap_left[dn])
+                if take > 0:
+                    cap_left[dn] -= take
+                    n_ent = _add_entry(ent_line, ent_node, ent_qty, ent_dest, ent_ful, ent_denom,
+                                       n_ent, i, dn, take, DEST_DIGITAL, F_DIGITAL, 1.0)
+                if take < q:
+                    unfilled[i] = q - take
+                    reason[i] = CAPACITY
+
+        # 2. Pickup: the named store's ATP and capacity; shortfall ships to it when allowed.
+        for i in range(n_l):
+            if ln_group[l0 + i] != G_PICKUP:
+                continue
+            st = ln_store[l0 + i]
+            s = slot_of_line[i]
+            q = ln_qty[l0 + i]
+            if (node_caps[st] & CAP_PICKUP == 0 or node_enabled[st] == 0
+                    or (node_channels[st] >> channel_bit) & 1 == 0):
+                unfilled[i] = q
+                reason[i] = NO_ELIGIBLE_NODE
+                continue
+            mto = sku_kind[slot_sku[s]] == SKU_MADE_TO_ORDER
+            stock = q if mto else atp[s, st]
+            take = max(0, min(q, stock, cap_left[st]))
+            if take > 0:
+                if not mto:
+                    atp[s, st] -= take
+                cap_left[st] -= take
+                n_ent = _add_entry(ent_line, ent_node, ent_qty, ent_dest, ent_ful, ent_denom,
+                                   n_ent, i, st, take, st, F_PICKUP, 1.0)
+            short = q - take
+            if short > 0:
+                if params[P_PICKUP_STS] != 0.0 and node_caps[st] & CAP_SHIP_TO_STORE != 0:
+                    sts_demand[i] = short
+                else:
+                    unfilled[i] = short
+                    reason[i] = CAPACITY if cap_left[st] <= 0 else OUT_OF_STOCK
+        for i in range(n_l):
+            if ln_group[l0 + i] == G_STS:
+                sts_demand[i] = ln_qty[l0 + i]
+        n_ent_pre = n_ent  # entries of groups 1 and 2
+
+        # Shipped groups: the customer, then stores named by SHIP_TO_STORE lines, then stores
+        # reached only by pickup shortfalls, each in order of first appearance.
+        grp_dest = np.empty(n_l + 1, np.int64)
+        n_grp = 0
+        for i in range(n_l):
+            if ln_group[l0 + i] == G_CUSTOMER:
+                grp_dest[0] = DEST_CUSTOMER
+                n_grp = 1
+                break
+        for want in (G_STS, G_PICKUP):
+            for i in range(n_l):
+                if ln_group[l0 + i] == want and sts_demand[i] > 0:
+                    st = ln_store[l0 + i]
+                    known = False
+                    for gi in range(n_grp):
+                        if grp_dest[gi] == st:
+                            known = True
+                    if not known:
+                        grp_dest[n_grp] = st
+                        n_grp += 1
+        gl_order = np.empty(n_l, np.int64)
+        g_slot = np.empty(n_l, np.int64)
+        g_d = np.empty(n_l, np.int64)
+        g_sku = np.empty(n_l, np.int64)
+        sel_order = np.empty(max(max_nodes, 1), np.int64)
+        for gi in range(n_grp):
+            dest = grp_dest[gi]
+            n_go = _group_lines(dest, l0, n_l, ln_group, ln_store, ln_qty, sts_demand, gl_order)
+            for t in range(n_go):
+                i = gl_order[t]
+                demand[i] = ln_qty[l0 + i] if dest == DEST_CUSTOMER else sts_demand[i]
+            if dest == DEST_CUSTOMER:
+                km_row = cust_km_v
+                zone_row = cust_zone_v
+                ful = F_SHIP
+            else:
+                if (node_caps[dest] & CAP_SHIP_TO_STORE == 0 or node_enabled[dest] == 0
+                        or (node_channels[dest] >> channel_bit) & 1 == 0):
+                    # A store that cannot receive shipments fills nothing.
+                    for t in range(n_go):
+                        i = gl_order[t]
+                        unfilled[i] += demand[i]
+                        reason[i] = NO_ELIGIBLE_NODE
+                        demand[i] = 0
+                    shipped_unfilled = True
+                    continue
+                destination_row(node_lat[dest], node_lon[dest], node_lat, node_lon, band_max,
+                                store_km, store_zone)
+                km_row = store_km
+                zone_row = store_zone
+                ful = F_STS
+            # Group slots (distinct SKUs) and their pooled demand.
+            kg = 0
+            for t in range(n_go):
+                i = gl_order[t]
+                s = slot_of_line[i]
+                found = -1
+                for g in range(kg):
+                    if g_slot[g] == s:
+                        found = g
+                if found < 0:
+                    g_slot[kg] = s
+                    g_sku[kg] = slot_sku[s]
+                    g_d[kg] = 0
+                    found = kg
+                    kg += 1
+                g_d[found] += demand[i]
+            gs = g_slot[:kg]
+            gsku = g_sku[:kg]
+            gd = g_d[:kg].copy()
+            rule = np.empty((kg, n_nodes), np.int8)
+            _eligibility(gsku, gs, atp, cap_left, zone_row, level, channel_bit, kind_allowed,
+                         sfs, node_kind, node_caps, node_channels, node_processing, node_enabled,
+                         sku_kind, sku_hazmat, transit, promise, rule)
+            n_cand = 0
+            cand = np.empty(n_nodes, np.int64)
+            for n in range(n_nodes):
+                for g in range(kg):
+                    if rule[g, n] == 0:
+                        cand[n_cand] = n
+                        n_cand += 1
+                        break
+            total_units = 0
+            for g in range(kg):
+                total_units += gd[g]
+            fixed = np.empty(n_cand, np.float64)
+            cvar = np.empty((kg, n_cand), np.float64)
+            a = np.zeros((kg, n_cand), np.int64)
+            capc = np.empty(n_cand, np.int64)
+            for c in range(n_cand):
+                n = cand[c]
+                z = zone_row[n]
+                fixed[c] = (w_cost * (base_cost[level, z] + node_handling[n])
+                            + params[P_W_DISTANCE] * km_row[n]
+                            + params[P_W_PRIORITY] * node_priority[n])
+                capc[c] = min(cap_left[n], total_units)
+                balance = params[P_W_CAPACITY] / cap_left[n]
+                for g in range(kg):
+                    sku = gsku[g]
+                    cvar[g, c] = (w_cost * (per_kg[level, z] * sku_weight[sku] + node_pick[n])
+                                  + balance)
+                    if rule[g, n] == 0:
+                        if sku_kind[sku] == SKU_MADE_TO_ORDER:
+                            a[g, c] = gd[g]
+                        else:
+                            a[g, c] = min(atp[gs[g], n], gd[g])
+            sel = np.zeros(max(max_nodes, 1), np.int64)
+            x = np.zeros((kg, max(max_nodes, 1)), np.int64)
+            info = np.zeros(4)
+            _solve(gd, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, sel, x,
+                   info)
+            m = np.int64(info[0])
+            if info[3] == 0.0:
+                all_optimal = False
+                gap += info[1] - info[2]
+            placed = 0
+            for j in range(m):
+                for g in range(kg):
+                    placed += x[g, j]
+            if policy != ALLOW_SPLIT and placed < total_units:
+                # All or nothing. SHIP_COMPLETE may still backorder the shipped part from the
+                # untouched state; FILL_OR_KILL keeps its most-filling attempt so the units it
+                # could not place get their real reasons.
+                group_failed = True
+                if policy == SHIP_COMPLETE:
+                    m = 0
+            # Hand each node's units to the group's lines in order, nodes by index.
+            for j in range(m):
+                sel_order[j] = j
+            for j in range(1, m):
+                v = sel_order[j]
+                jj = j - 1
+                while jj >= 0 and cand[sel[sel_order[jj]]] > cand[sel[v]]:
+                    sel_order[jj + 1] = sel_order[jj]
+                    jj -= 1
+                sel_order[jj + 1] = v
+            for jo in range(m):
+                j = sel_order[jo]
+                n = cand[sel[j]]
+                denom = np.float64(cap_left[n])
+                for g in range(kg):
+                    q = x[g, j]
+                    if q == 0:
+                        continue
+                    if sku_kind[gsku[g]] != SKU_MADE_TO_ORDER:
+                        atp[gs[g], n] -= q
+                    cap_left[n] -= q
+                    for t in range(n_go):
+                        if q == 0:
+                            break
+                        i = gl_order[t]
+                        if demand[i] > 0 and slot_of_line[i] == gs[g]:
+                            take = min(q, demand[i])
+                            demand[i] -= take
+                            q -= take
+                            n_ent = _add_entry(ent_line, ent_node, ent_qty, ent_dest, ent_ful,
+                                               ent_denom, n_ent, i, n, take, dest, ful, denom)
+            leftover = False
+            for t in range(n_go):
+                if demand[gl_order[t]] > 0:
+                    leftover = True
+            if leftover:
+                _eligibility(gsku, gs, atp, cap_left, zone_row, level, channel_bit,
+                             kind_allowed, sfs, node_kind, node_caps, node_channels,
+                             node_processing, node_enabled, sku_kind, sku_hazmat, transit,
+                             promise, rule)
+                for t in range(n_go):
+                    i = gl_order[t]
+                    if demand[i] > 0:
+                        for g in range(kg):
+                            if gs[g] == slot_of_line[i]:
+                                reason[i] = _reason_from_rules(rule, g)
+                        unfilled[i] += demand[i]
+                        demand[i] = 0
+
+        backordered = np.zeros(n_l, np.int64)
+        bo_node = np.full(n_l, -1, np.int64)
+        bo_day = np.zeros(n_l, np.int64)
+        killed = False
+        any_unfilled = False
+        for i in range(n_l):
+            if unfilled[i] > 0:
+                any_unfilled = True
+        if policy == SHIP_COMPLETE and (group_failed or shipped_unfilled):
+            rescued = False
+            if ord_backorder[o] != 0 and not shipped_unfilled and n_grp > 0:
+                # Back to the state after groups 1 and 2: the whole shipped part is decided
+                # as one backorder at one node.
+                for e in range(n_ent_pre, n_ent):
+                    i = ent_line[e]
+                    if sku_kind[ln_sku[l0 + i]] != SKU_MADE_TO_ORDER:
+                        atp[slot_of_line[i], ent_node[e]] += ent_qty[e]
+                    cap_left[ent_node[e]] += ent_qty[e]
+                n_ent = n_ent_pre
+                best_n = -1
+                best_day = 0
+                best_cost = np.inf
+                for n in range(n_nodes):
+                    ok = True
+                    for i in range(n_l):
+                        if _is_shipped(ln_group[l0 + i], sts_demand[i]) and _passes_1_to_4(
+                                n, ln_sku[l0 + i], channel_bit, kind_allowed, sfs, node_kind,
+                                node_caps, node_channels, node_enabled, sku_kind,
+                                sku_hazmat) != 0:
+                            ok = False
+                            break
+                    if not ok:
+                        continue
+                    day = -1
+                    for g in range(k):
+                        if sku_kind[slot_sku[g]] == SKU_MADE_TO_ORDER:
+                            continue
+                        need = 0
+                        for i in range(n_l):
+                            if slot_of_line[i] == g and _is_shipped(ln_group[l0 + i],
+                                                                    sts_demand[i]):
+                                need += (ln_qty[l0 + i] if ln_group[l0 + i] == G_CUSTOMER
+                                         else sts_demand[i])
+                        need -= atp[g, n]
+                        if need <= 0:
+                            continue
+                        got, d_day = _supply_cover(slot_sku[g], n, need, sup_offsets, sup_node,
+                                                   sup_day, sup_qty, promised)
+                        if got < need:
+                            ok = False
+                            break
+                        day = max(day, d_day)
+                    # Stock alone covering it all means SLA or capacity failed: supply won't help.
+                    if not ok or day < 0:
+                        continue
+                    cost = 0.0
+                    for gi in range(n_grp):
+                        dest = grp_dest[gi]
+                        weight = 0.0
+                        units = 0
+                        for i in range(n_l):
+                            if not _is_shipped(ln_group[l0 + i], sts_demand[i]):
+                                continue
+                            if dest == DEST_CUSTOMER:
+                                if ln_group[l0 + i] != G_CUSTOMER:
+                                    continue
+                                q = ln_qty[l0 + i]
+                            else:
+                                if ln_group[l0 + i] == G_CUSTOMER or ln_store[l0 + i] != dest:
+                                    continue
+                                q = sts_demand[i]
+                            weight += sku_weight[ln_sku[l0 + i]] * q
+                            units += q
+                        if dest == DEST_CUSTOMER:
+                            z = np.int64(cust_zone_v[n])
+                        else:
+                            z = _zone_of(_haversine(node_lat[n], node_lon[n], node_lat[dest],
+                                                    node_lon[dest]), band_max)
+                        cost += _ship_money(n, level, z, weight, units, base_cost, per_kg,
+                                            node_handling, node_pick)
+                    if best_n < 0 or day < best_day or (day == best_day
+                                                        and cost < best_cost - 1e-9):
+                        best_n = n
+                        best_day = day
+                        best_cost = cost
+                if best_n >= 0:
+                    rescued = True
+                    for i in range(n_l):
+                        if _is_shipped(ln_group[l0 + i], sts_demand[i]):
+                            backordered[i] = (ln_qty[l0 + i] if ln_group[l0 + i] == G_CUSTOMER
+                                              else sts_demand[i])
+                            bo_node[i] = best_n
+                            bo_day[i] = best_day
+                            unfilled[i] = 0
+            if not rescued:
+                killed = True
+        elif policy == FILL_OR_KILL and any_unfilled:
+            killed = True
+        elif policy == ALLOW_SPLIT and ord_backorder[o] != 0:
+            # Backorders / preorders of OUT_OF_STOCK units against future supply, group by
+            # group, line by line.
+            for gi in range(n_grp):
+                dest = grp_dest[gi]
+                n_go = _group_lines(dest, l0, n_l, ln_group, ln_store, ln_qty, sts_demand,
+                                    gl_order)
+                for t in range(n_go):
+                    i = gl_order[t]
+                    if unfilled[i] == 0 or reason[i] != OUT_OF_STOCK:
+                        continue
+                    sku = ln_sku[l0 + i]
+                    need = unfilled[i]
+                    best_n = -1
+                    best_got = 0
+                    best_day = 0
+                    best_cost = np.inf
+                    for n in range(n_nodes):
+                        if _passes_1_to_4(n, sku, channel_bit, kind_allowed, sfs, node_kind,
+                                          node_caps, node_channels, node_enabled, sku_kind,
+                                          sku_hazmat) != 0:
+                            continue
+                        got, day = _supply_cover(sku, n, need, sup_offsets, sup_node, sup_day,
+                                                 sup_qty, promised)
+                        if got == 0:
+                            continue
+                        if dest == DEST_CUSTOMER:
+                            z = np.int64(cust_zone_v[n])
+                        else:
+                            z = _zone_of(_haversine(node_lat[n], node_lon[n], node_lat[dest],
+                                                    node_lon[dest]), band_max)
+                        cost = _ship_money(n, level, z, sku_weight[sku] * got, got, base_cost,
+                                           per_kg, node_handling, node_pick)
+                        # Most units first (full cover), then earliest, cheaper, lower index.
+                        if (best_n < 0 or got > best_got
+                                or (got == best_got and (day < best_day or (
+                                    day == best_day and cost < best_cost - 1e-9)))):
+                            best_n = n
+                            best_got = got
+                            best_day = day
+                            best_cost = cost
+                    if best_n >= 0:
+                        _promise_supply(sku, best_n, best_got, sup_offsets, sup_node, sup_day,
+                                        sup_qty, promised)
+                        backordered[i] = best_got
+                        bo_node[i] = best_n
+                        bo_day[i] = best_day
+                        unfilled[i] -= best_got
+        # Reset this order's supply promises (orders of a batch are independent).
+        for g in range(k):
+            for r in range(sup_offsets[slot_sku[g]], sup_offsets[slot_sku[g] + 1]):
+                promised[r] = 0
+
+        # Outputs: shipments (entries merged per node, destination and fulfilment), records.
+        if killed:
+            n_ent = 0
+        need_rec = n_l * 3 + n_ent
+        if n_rec + need_rec > rec.shape[0] or n_shp + n_ent > shp_i.shape[0]:
+            return ROUTE_OUT_OF_SPACE
+        ship_money = 0.0
+        handling_money = 0.0
+        other = 0.0
+        first_shp = n_shp
+        ent_shp = np.empty(max(n_ent, 1), np.int64)
+        shp_denom = np.empty(max(n_ent, 1), np.float64)
+        for e in range(n_ent):
+            found = -1
+            for t in range(first_shp, n_shp):
+                if (shp_i[t, S_NODE] == ent_node[e] and shp_i[t, S_DEST] == ent_dest[e]
+                        and shp_i[t, S_FULFILLMENT] == ent_ful[e]):
+                    found = t
+            if found < 0:
+                found = n_shp
+                n_shp += 1
+                shp_i[found, S_NODE] = ent_node[e]
+                shp_i[found, S_DEST] = ent_dest[e]
+                shp_i[found, S_FULFILLMENT] = ent_ful[e]
+                shp_i[found, S_ZONE_IDX] = -1
+                shp_i[found, S_TRANSIT] = 0
+                shp_i[found, S_UNITS] = 0
+                shp_i[found, S_OFFSET_DAYS] = 0
+                shp_f[found, SF_DISTANCE] = 0.0
+                shp_f[found, SF_WEIGHT] = 0.0
+                shp_denom[found - first_shp] = ent_denom[e]
+            ent_shp[e] = found
+            sku = ln_sku[l0 + ent_line[e]]
+            shp_i[found, S_UNITS] += ent_qty[e]
+            shp_f[found, SF_WEIGHT] += sku_weight[sku] * ent_qty[e]
+            if sku_kind[sku] == SKU_MADE_TO_ORDER:
+                shp_i[found, S_OFFSET_DAYS] = node_processing[ent_node[e]]
+        n_split = 0
+        for t in range(first_shp, n_shp):
+            n = shp_i[t, S_NODE]
+            units = shp_i[t, S_UNITS]
+            ful = shp_i[t, S_FULFILLMENT]
+            handling = node_handling[n] + node_pick[n] * units
+            ship = 0.0
+            if ful == F_SHIP or ful == F_STS:
+                dest = shp_i[t, S_DEST]
+                if dest == DEST_CUSTOMER:
+                    dist = cust_km_v[n]
+                    z = np.int64(cust_zone_v[n])
+                else:
+                    dist = _haversine(node_lat[n], node_lon[n], node_lat[dest], node_lon[dest])
+                    z = _zone_of(dist, band_max)
+                ship = base_cost[level, z] + per_kg[level, z] * shp_f[t, SF_WEIGHT]
+                shp_i[t, S_ZONE_IDX] = z
+                shp_i[t, S_TRANSIT] = transit[level, z]
+                shp_f[t, SF_DISTANCE] = dist
+                other += (params[P_W_DISTANCE] * dist + params[P_W_PRIORITY] * node_priority[n]
+                          + params[P_W_CAPACITY] * units / shp_denom[t - first_shp])
+                # One shipment per shipped group is free; each further one pays the penalty.
+                for t2 in range(first_shp, t):
+                    if shp_i[t2, S_DEST] == dest and shp_i[t2, S_FULFILLMENT] == ful:
+                        n_split += 1
+                        break
+            shp_f[t, SF_SHIP] = ship
+            shp_f[t, SF_HANDLING] = handling
+            ship_money += ship
+            handling_money += handling
+        for e in range(n_ent):
+            n_rec = _add_record(rec, n_rec, l0 + ent_line[e], ent_node[e], ent_qty[e], R_NOW,
+                                ent_shp[e])
+        allocated = 0
+        for e in range(n_ent):
+            allocated += ent_qty[e]
+        n_unfilled = 0
+        n_backordered = 0
+        for i in range(n_l):
+            q_line = ln_qty[l0 + i]
+            if killed:
+                grp = ln_group[l0 + i]
+                if grp == G_UNKNOWN_SHIPPED or grp == G_UNKNOWN_OTHER:
+                    n_rec = _add_record(rec, n_rec, l0 + i, -1, q_line, R_UNFILLED, UNKNOWN_SKU)
+                else:
+                    rest = q_line
+                    if policy == FILL_OR_KILL and unfilled[i] > 0:
+                        n_rec = _add_record(rec, n_rec, l0 + i, -1, unfilled[i], R_UNFILLED,
+                                            reason[i])
+                        rest -= unfilled[i]
+                    if rest > 0:
+                        n_rec = _add_record(rec, n_rec, l0 + i, -1, rest, R_UNFILLED, POLICY)
+                n_unfilled += q_line
+                continue
+            if backordered[i] > 0:
+                n_rec = _add_record(rec, n_rec, l0 + i, bo_node[i], backordered[i], R_BACKORDER,
+                                    bo_day[i])
+                n_backordered += backordered[i]
+            if unfilled[i] > 0:
+                n_rec = _add_record(rec, n_rec, l0 + i, -1, unfilled[i], R_UNFILLED, reason[i])
+                n_unfilled += unfilled[i]
+        rec_off[o + 1] = n_rec
+        shp_off[o + 1] = n_shp
+        cost = ord_cost[o]
+        cost[C_SHIP] = ship_money
+        cost[C_HANDLING] = handling_money
+        cost[C_SPLIT] = params[P_SPLIT] * n_split
+        cost[C_UNFILLED] = unfilled_money * n_unfilled
+        cost[C_OTHER] = other
+        cost[C_TOTAL] = w_cost * (ship_money + handling_money + cost[C_SPLIT]
+                                  + cost[C_UNFILLED]) + other
+        if n_unfilled == 0 and n_backordered == 0:
+            ord_status[o] = 1
+        elif n_unfilled == 0:
+            ord_status[o] = 3
+        elif allocated + n_backordered > 0:
+            ord_status[o] = 2
+        else:
+            ord_status[o] = 4
+        ord_optimal[o] = 1 if all_optimal else 0
+        if all_optimal:
+            ord_lb[o] = cost[C_TOTAL]
+        elif killed:
+            ord_lb[o] = 0.0
+        else:
+            ord_lb[o] = max(0.0, cost[C_TOTAL] - gap)
+    return ROUTE_OK
