@@ -29,6 +29,10 @@ class FailedPrecondition(OmnirouteError):
     """The request is well formed but the system is not in a state that allows it."""
 
 
+class Unavailable(OmnirouteError):
+    """The server cannot answer yet (still loading state or compiling kernels); retry."""
+
+
 class ResourceExhausted(OmnirouteError):
     """A limit (array headroom, request size) was reached."""
 

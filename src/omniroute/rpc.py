@@ -23,6 +23,7 @@ from omniroute.errors import (
     NotFound,
     OmnirouteError,
     ResourceExhausted,
+    Unavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ _STATUS_OF: tuple[tuple[type[OmnirouteError], grpc.StatusCode], ...] = (
     (NotFound, grpc.StatusCode.NOT_FOUND),
     (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
     (ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (Unavailable, grpc.StatusCode.UNAVAILABLE),
 )
 
 
@@ -82,7 +84,7 @@ def _already_aborted(context: grpc.ServicerContext) -> bool:
     return code is not None and code != grpc.StatusCode.OK
 
 
-class ErrorStatusInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
+class ErrorStatusInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
     """Maps omniroute's domain errors to status codes, and anything else to INTERNAL."""
 
     def intercept_service(self, continuation: Callable[[Any], Any],

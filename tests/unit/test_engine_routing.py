@@ -139,6 +139,11 @@ def engine(inventory: list[InventoryRow], supply: list[SupplyRow] | None = None,
     return built
 
 
+def only(*node_ids: str) -> list[NodeRow]:
+    """A sub-network: unfilled reasons look at every node, so reason tests keep few nodes."""
+    return [n for n in NODES if n.node_id in node_ids]
+
+
 def order(*lines: OrderLine, **fields: object) -> Order:
     base: dict[str, object] = {"order_id": "o1", "channel": "web",
                                "ship_to": ShipTo(postal_code="10001"),
@@ -246,8 +251,8 @@ def test_hazmat_needs_a_hazmat_node() -> None:
 
 
 def test_promise_days_exclude_slow_nodes() -> None:
-    d = engine(stock(("A", "DC_FAR", 5))).route(order(line("L1", "A", 1),
-                                                      service_level="two_day"))
+    d = engine(stock(("A", "DC_FAR", 5)), nodes=only("DC_FAR", "DIGITAL")).route(
+        order(line("L1", "A", 1), service_level="two_day"))
     assert d.status is Status.UNROUTABLE
     assert [(u.qty, u.reason) for u in d.unfilled] == [(1, Reason.SLA_UNMET)]
     # next_day: only a zero-processing store in a 1-day zone makes it (rates from the '*' table).
@@ -268,11 +273,16 @@ def test_capacity_is_read_each_call_and_never_exceeded() -> None:
     used[0] = 100
     used[1] = 100
     d = e.route(order(line("L1", "A", 1)))
+    # Other nodes pass rules 1-6 but hold no A: the first applying reason is OUT_OF_STOCK.
+    assert [(u.qty, u.reason) for u in d.unfilled] == [(1, Reason.OUT_OF_STOCK)]
+    e = engine(stock(("A", "DC_NEAR", 5)), nodes=only("DC_NEAR", "DIGITAL"))
+    e.state.nodes.capacity_used_today[0] = 100
+    d = e.route(order(line("L1", "A", 1)))
     assert [(u.qty, u.reason) for u in d.unfilled] == [(1, Reason.CAPACITY)]
 
 
 def test_capacity_limits_one_order_on_one_node() -> None:
-    e = engine(stock(("A", "DC_NEAR", 5)))
+    e = engine(stock(("A", "DC_NEAR", 5)), nodes=only("DC_NEAR", "DIGITAL"))
     e.state.nodes.capacity_used_today[0] = 98
     d = e.route(order(line("L1", "A", 3)))
     assert shipped(d) == {"DC_NEAR": {"L1": 2}}
@@ -316,11 +326,14 @@ def test_stores_ship_only_when_the_ruleset_allows() -> None:
     e = engine(stock(("A", "STORE_A", 5)))
     assert shipped(e.route(order(line("L1", "A", 1)))) == {"STORE_A": {"L1": 1}}
     d = e.route(order(line("L1", "A", 1), ruleset="nostore"))
+    assert [(u.qty, u.reason) for u in d.unfilled] == [(1, Reason.OUT_OF_STOCK)]
+    e = engine(stock(("A", "STORE_A", 5)), nodes=only("STORE_A", "STORE_B", "DIGITAL"))
+    d = e.route(order(line("L1", "A", 1), ruleset="nostore"))
     assert [(u.qty, u.reason) for u in d.unfilled] == [(1, Reason.NO_ELIGIBLE_NODE)]
 
 
 def test_channel_node_kinds_and_node_channels() -> None:
-    e = engine(stock(("A", "STORE_A", 5)))
+    e = engine(stock(("A", "STORE_A", 5)), nodes=only("STORE_A", "DIGITAL"))
     d = e.route(order(line("L1", "A", 1), channel="marketplace"))
     assert [(u.qty, u.reason) for u in d.unfilled] == [(1, Reason.NO_ELIGIBLE_NODE)]
     nodes = [*NODES[:1], msgspec.structs.replace(NODES[1], channels=["app"]), *NODES[2:]]

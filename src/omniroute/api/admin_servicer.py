@@ -6,8 +6,7 @@ from collections import Counter
 
 import grpc
 
-from omniroute.config import Network
-from omniroute.engine import Engine
+from omniroute.api.loaded import Loaded
 from omniroute.rpc import unimplemented
 from omniroute.v1 import admin_pb2, admin_pb2_grpc
 
@@ -15,9 +14,8 @@ ADMIN_ISSUE = "journaled admin changes arrive with issue 5"
 
 
 class AdminServicer(admin_pb2_grpc.AdminServicer):
-    def __init__(self, engine: Engine, network: Network) -> None:
-        self._engine = engine
-        self._network = network
+    def __init__(self, loaded: Loaded) -> None:
+        self._loaded = loaded
 
     def SetNodeEnabled(self, request: admin_pb2.SetNodeEnabledRequest,
                        context: grpc.ServicerContext) -> admin_pb2.NodeState:
@@ -36,7 +34,7 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
 
     def DescribeNetwork(self, request: admin_pb2.DescribeNetworkRequest,
                         context: grpc.ServicerContext) -> admin_pb2.NetworkDescription:
-        network = self._network
+        network = self._loaded.network
         rules = network.rules
         description = admin_pb2.NetworkDescription(
             node_count=len(network.nodes),
@@ -44,7 +42,7 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
             nodes_by_kind=Counter(node.kind.value for node in network.nodes),
             service_levels=rules.carrier.service_levels,
             currency=rules.currency,
-            inventory_version=self._engine.inventory_version,
+            inventory_version=self._loaded.engine.inventory_version,
         )
         for name, ruleset in sorted(rules.rulesets.items()):
             description.rulesets.add(

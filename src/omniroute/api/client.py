@@ -15,7 +15,8 @@ _TIMEOUT_S = 10.0
 
 
 def _stub(target: str) -> router_pb2_grpc.RouterStub:
-    return router_pb2_grpc.RouterStub(grpc.insecure_channel(target))
+    # Generated stubs are untyped (grpcio-tools writes no .pyi for *_pb2_grpc).
+    return router_pb2_grpc.RouterStub(grpc.insecure_channel(target))  # type: ignore[no-untyped-call]
 
 
 def route_example(target: str, example: str, *, explain: bool = False
@@ -55,8 +56,15 @@ def _enum_name(enum: object, value: int, prefix: str) -> str:
     return name.removeprefix(prefix)
 
 
-def print_route(response: router_pb2.RouteResponse, *, as_json: bool = False) -> None:
+def _console() -> Console:
     console = Console()
+    if not console.is_terminal:  # piped or captured: don't squeeze tables into 80 columns
+        console.width = 160
+    return console
+
+
+def print_route(response: router_pb2.RouteResponse, *, as_json: bool = False) -> None:
+    console = _console()
     if as_json:
         console.print_json(json_format.MessageToJson(response))
         return
@@ -111,7 +119,7 @@ def print_route(response: router_pb2.RouteResponse, *, as_json: bool = False) ->
 
 
 def print_availability(response: router_pb2.GetAvailabilityResponse) -> None:
-    console = Console()
+    console = _console()
     for sku in response.skus:
         if not sku.known:
             console.print(f"[bold]{sku.sku}[/]: unknown SKU")

@@ -164,7 +164,7 @@ def availability_to_proto(items: Sequence[SkuAvailability], *, inventory_version
                           damaged=node.damaged, in_transit=node.in_transit,
                           quarantine=node.quarantine, reserved=node.reserved,
                           safety_stock=node.safety_stock)
-        for supply in item.future_supply:
+        for supply in item.supply:
             sku.future_supply.add(node_id=supply.node_id,
                                   available_date=supply.available_date.isoformat(),
                                   qty=supply.qty)

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 import grpc
 
 from omniroute.api.convert import availability_to_proto, decision_to_proto, order_from_proto
+from omniroute.api.loaded import Loaded
 from omniroute.api.metrics import ORDERS_ROUTED, ROUTE_SECONDS
 from omniroute.engine import Engine
-from omniroute.engine.model import Order
+from omniroute.engine.model import Decision, Order
 from omniroute.errors import InvalidArgument, OmnirouteError
 from omniroute.rpc import status_of, unimplemented
 from omniroute.v1 import router_pb2, router_pb2_grpc
@@ -18,11 +19,18 @@ RESERVATIONS_ISSUE = "reservations arrive with issue 5"
 
 
 class RouterServicer(router_pb2_grpc.RouterServicer):
-    """Stateless translation layer over one Engine."""
+    """Stateless translation layer over the loaded Engine."""
 
-    def __init__(self, engine: Engine, *, currency: str) -> None:
-        self._engine = engine
-        self._currency = currency
+    def __init__(self, loaded: Loaded) -> None:
+        self._loaded = loaded
+
+    @property
+    def _engine(self) -> Engine:
+        return self._loaded.engine
+
+    @property
+    def _currency(self) -> str:
+        return self._loaded.network.rules.currency
 
     def Route(self, request: router_pb2.RouteRequest, context: grpc.ServicerContext
               ) -> router_pb2.RouteResponse:
@@ -58,17 +66,32 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
                 slots.append(i)
                 results.append(None)
             except OmnirouteError as error:
-                results.append(_error_result(error))
+                results.append(_error_result(error, prefix=f"orders[{i}]."))
         with ROUTE_SECONDS.labels("RouteBatch").time():
-            decisions = self._engine.route_batch_checked(orders)
+            decisions = self._route_all(orders)
         for slot, outcome in zip(slots, decisions, strict=True):
             if isinstance(outcome, OmnirouteError):
-                results[slot] = _error_result(outcome)
+                results[slot] = _error_result(outcome, prefix=f"orders[{slot}].")
             else:
                 ORDERS_ROUTED.labels(outcome.status.name).inc()
                 results[slot] = router_pb2.RouteBatchResult(
                     response=decision_to_proto(outcome, currency=self._currency))
-        return router_pb2.RouteBatchResponse(results=results)
+        return router_pb2.RouteBatchResponse(results=[r for r in results if r is not None])
+
+    def _route_all(self, orders: list[Order]) -> list[Decision | OmnirouteError]:
+        """One engine call for the batch; only if some order is invalid, route them one by one
+        so each bad order gets its own status and the good ones are still routed."""
+        try:
+            return list(self._engine.route_batch(orders))
+        except OmnirouteError:
+            pass
+        outcomes: list[Decision | OmnirouteError] = []
+        for order in orders:
+            try:
+                outcomes.append(self._engine.route(order))
+            except OmnirouteError as error:
+                outcomes.append(error)
+        return outcomes
 
     def Release(self, request: router_pb2.ReleaseRequest, context: grpc.ServicerContext
                 ) -> router_pb2.ReleaseResponse:
@@ -98,6 +121,6 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
         return availability_to_proto(items, inventory_version=self._engine.inventory_version)
 
 
-def _error_result(error: OmnirouteError) -> router_pb2.RouteBatchResult:
-    return router_pb2.RouteBatchResult(error_code=status_of(error).value[0],
-                                       error_message=str(error))
+def _error_result(error: OmnirouteError, *, prefix: str) -> router_pb2.RouteBatchResult:
+    code: int = status_of(error).value[0]
+    return router_pb2.RouteBatchResult(error_code=code, error_message=prefix + str(error))

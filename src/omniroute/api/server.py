@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 from omniroute.api.admin_servicer import AdminServicer
+from omniroute.api.loaded import Loaded
 from omniroute.api.router_servicer import RouterServicer
 from omniroute.config import load_network
 from omniroute.engine import Engine
@@ -25,15 +26,20 @@ SERVICE_NAMES = (
 def run_router(*, network_dir: Path, bind: str, stop: threading.Event,
                today: dt.date | None = None) -> None:
     """Serve until `stop` is set. Health says SERVING only once the engine is warm."""
-    server = Server(bind=bind, service_names=SERVICE_NAMES, register=())
+    loaded = Loaded()
+    server = Server(bind=bind, service_names=SERVICE_NAMES, register=(
+        # The generated registration functions are untyped (grpcio-tools writes no .pyi).
+        lambda s: router_pb2_grpc.add_RouterServicer_to_server(  # type: ignore[no-untyped-call]
+            RouterServicer(loaded), s),
+        lambda s: admin_pb2_grpc.add_AdminServicer_to_server(  # type: ignore[no-untyped-call]
+            AdminServicer(loaded), s),
+    ))
     server.start()
     log.info("router listening on port %d (NOT_SERVING while loading)", server.port)
     network = load_network(network_dir)
     engine = Engine.from_network(network, today=today or dt.date.today())
     engine.warm_up()
-    router_pb2_grpc.add_RouterServicer_to_server(
-        RouterServicer(engine, currency=network.rules.currency), server.grpc_server)
-    admin_pb2_grpc.add_AdminServicer_to_server(AdminServicer(engine, network), server.grpc_server)
+    loaded.fill(engine, network)
     server.mark_serving()
     log.info("router SERVING: %d nodes, %d SKUs from %s", len(network.nodes), len(network.skus),
              network_dir)
