@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 from pathlib import Path
@@ -39,9 +40,11 @@ def main() -> None:
 @click.option("--sync-port", default=50052, show_default=True, help="Sidecar gRPC port.")
 @click.option("--metrics-port", default=9464, show_default=True,
               help="Prometheus metrics HTTP port (0 disables).")
+@click.option("--bench-echo", is_flag=True,
+              help="Also serve the benchmark-only Echo service (for `omniroute loadgen`).")
 @click.option("-v", "--verbose", is_flag=True)
 def serve(data_dir: Path | None, state_dir: Path, host: str, port: int, sync_port: int,
-          metrics_port: int, verbose: bool) -> None:
+          metrics_port: int, bench_echo: bool, verbose: bool) -> None:
     """Run the router and the sync sidecar until SIGINT/SIGTERM."""
     from omniroute.serve import serve as run
     from omniroute.sim import embedded_network_dir
@@ -49,7 +52,7 @@ def serve(data_dir: Path | None, state_dir: Path, host: str, port: int, sync_por
     _logging(verbose)
     network_dir = data_dir if data_dir is not None else embedded_network_dir()
     sys.exit(run(network_dir=network_dir, state_dir=state_dir, host=host, port=port,
-                 sync_port=sync_port, metrics_port=metrics_port))
+                 sync_port=sync_port, metrics_port=metrics_port, bench_echo=bench_echo))
 
 
 @main.command(hidden=True)
@@ -167,3 +170,110 @@ def load_inventory(file: Path, state_dir: Path, data_dir: Path | None) -> None:
     click.echo(f"{summary.rows:,} rows, {summary.new_skus:,} new SKUs, "
                f"{summary.changed_cells:,} positions changed; inventory version "
                f"{summary.version}")
+
+
+@main.command()
+@click.option("--target", default=DEFAULT_TARGET, show_default=True,
+              help="Router address (loopback only); start it with `serve --bench-echo`.")
+@click.option("--sync-target", default="localhost:50052", show_default=True,
+              help="Sidecar address, for the deltas target (loopback only).")
+@click.option("--rpc", "rpcs", multiple=True, default=("route",), show_default=True,
+              type=click.Choice(["route", "batch", "stream", "availability", "deltas"]),
+              help="Target to load (repeatable): Route dry run, RouteBatch, RouteStream, "
+                   "GetAvailability, StreamDeltas (sidecar).")
+@click.option("--mode", type=click.Choice(["closed", "open", "both"]), default="closed",
+              show_default=True,
+              help="closed: max throughput; open: fixed arrival rate, latency from the "
+                   "intended send time; both: closed, then open at --rate (default: half the "
+                   "closed-loop rate).")
+@click.option("--rate", default=0.0, show_default=True,
+              help="Open loop: calls/s over all processes.")
+@click.option("--duration", "duration_s", default=10.0, show_default=True,
+              help="Seconds per phase (each target and its echo twin are one phase each).")
+@click.option("--max-calls", default=1_000_000, show_default=True,
+              help="Upper bound on calls per phase.")
+@click.option("--processes", default=2, show_default=True, help="Client processes.")
+@click.option("--channels", default=2, show_default=True,
+              help="Channels (TCP connections) per process.")
+@click.option("--concurrency", default=16, show_default=True,
+              help="Closed loop: calls (or streams) in flight per process.")
+@click.option("--batch-size", default=100, show_default=True,
+              help="Orders per RouteBatch / RouteStream message.")
+@click.option("--delta-batch", default=1_000, show_default=True,
+              help="Deltas per StreamDeltas message (+1 and -1 alternate: net zero).")
+@click.option("--orders", default=4_000, show_default=True,
+              help="Distinct orders generated (1-5 lines each) and cycled through.")
+@click.option("--seed", default=1, show_default=True)
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The server's network directory (orders use its SKUs and postal areas). "
+                   "Default: the embedded demo.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the figures to this JSON file.")
+def loadgen(target: str, sync_target: str, rpcs: tuple[str, ...], mode: str, rate: float,
+            duration_s: float, max_calls: int, processes: int, channels: int, concurrency: int,
+            batch_size: int, delta_batch: int, orders: int, seed: int, data_dir: Path | None,
+            json_path: Path | None) -> None:
+    """Load a running server over gRPC and report throughput, latency percentiles and errors,
+    each next to the Echo ceiling of the same server measured in the same run."""
+    import json
+
+    from omniroute.api.loadgen import LoadgenError, Settings, print_summaries, run_load
+    from omniroute.sim import embedded_network_dir
+
+    settings = Settings(
+        target=target, sync_target=sync_target, rpcs=rpcs, mode=mode, rate=rate,
+        duration_s=duration_s, max_calls=max_calls, processes=processes, channels=channels,
+        concurrency=concurrency, batch_size=batch_size, delta_batch=delta_batch, orders=orders,
+        seed=seed, data_dir=data_dir if data_dir is not None else embedded_network_dir())
+    try:
+        summaries = run_load(settings, log=lambda m: click.echo(m, err=True))
+    except LoadgenError as error:
+        raise click.ClickException(str(error)) from None
+    print_summaries(summaries)
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps({"load": os.getloadavg(), "cpus": os.cpu_count(),
+                                         "phases": summaries}, indent=2))
+
+
+@main.group()
+def bench() -> None:
+    """Benchmark reports (figures, not pass/fail)."""
+
+
+@bench.command()
+@click.option("--nodes", default=300, show_default=True, help="Nodes of the generated network.")
+@click.option("--skus", default=2_000, show_default=True, help="SKUs of the generated network.")
+@click.option("--orders", default=5_000, show_default=True, help="Orders in the simulated day.")
+@click.option("--milp-sample", default=200, show_default=True,
+              help="Orders also solved to optimality by the MILP.")
+@click.option("--seed", default=11, show_default=True, help="Network and order seed.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Use this network directory instead of generating one.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True,
+              help="Results directory (quality.md, quality.json, PNG plots).")
+def quality(nodes: int, skus: int, orders: int, milp_sample: int, seed: int,
+            data_dir: Path | None, out_dir: Path) -> None:
+    """Route a simulated day with omniroute and with DOM baselines (first node by priority,
+    nearest node with stock, fewest splits), plus the MILP optimum on a sample; report cost,
+    shipments, splits, distance, promise hits and unfilled units.
+
+    Needs scipy and matplotlib: install the `bench` (or `dev`) extra,
+    e.g. pip install 'omniroute[bench]'.
+    """
+    try:
+        import matplotlib  # noqa: F401
+        import scipy  # noqa: F401
+    except ImportError as error:
+        raise click.ClickException(
+            f"{error.name} is missing: install the bench extra (pip install "
+            "'omniroute[bench]')") from None
+    from omniroute.sim.quality import QualitySpec, print_report, run_quality, write_report
+
+    report = run_quality(QualitySpec(nodes=nodes, skus=skus, orders=orders,
+                                     milp_sample=milp_sample, seed=seed),
+                         network_dir=data_dir, log=lambda m: click.echo(m, err=True))
+    print_report(report)
+    for path in write_report(report, out_dir):
+        click.echo(f"wrote {path}")

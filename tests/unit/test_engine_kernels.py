@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from omniroute.engine import _kernels as K
-from omniroute.engine import _search as S
+from omniroute.engine import _kernels as kern
+from omniroute.engine import _search as search
 from omniroute.engine._numba import compile_all
 from omniroute.state import Catalog, haversine_km, zone_index
 
@@ -23,7 +23,7 @@ BANDS_KM = np.array([50.0, 300.0, 900.0, 2500.0, math.inf])
 
 @pytest.fixture(scope="module", autouse=True)
 def compiled() -> None:
-    compile_all()
+    compile_all(everything=True)
 
 
 def slow_haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -55,7 +55,7 @@ def test_distance_table_and_destination_row_match_direct_haversine(
     row = np.empty(len(nodes))
     row_zone = np.empty(len(nodes), dtype=np.int8)
     for d, (lat, lon) in enumerate(dests):
-        K.destination_row(lat, lon, node_lat, node_lon, BANDS_KM, row, row_zone)
+        kern.destination_row(lat, lon, node_lat, node_lon, BANDS_KM, row, row_zone)
         for n, (nlat, nlon) in enumerate(nodes):
             want = slow_haversine(nlat, nlon, lat, lon)
             # Well under a cent at any per-km weight: 1e-6 km.
@@ -84,7 +84,7 @@ def test_postal_resolution_is_exact_then_longest_prefix(codes: list[str], query:
 # ------------------------------------------------------------------ eligibility
 
 
-def slow_rule(n: int, sku: int, *, atp: int, cap_left: int, zone: int, level: int,
+def slow_rule(n: int, sku: int, *, atp: int, cap_left: int, zone: int, level: int,  # noqa: PLR0911
               channel_bit: int, kind_allowed: np.ndarray, sfs: int, arrays: dict[str, np.ndarray]
               ) -> int:
     """docs/routing.md rules 1-7, written out."""
@@ -97,21 +97,21 @@ def slow_rule(n: int, sku: int, *, atp: int, cap_left: int, zone: int, level: in
         return 2
     if kind == 1 and not sfs:
         return 3
-    needs = K.CAP_SHIP
-    if sku_kind == K.SKU_GIFT_CARD:
-        needs |= K.CAP_GIFT_CARD
-    if sku_kind == K.SKU_MADE_TO_ORDER:
-        needs |= K.CAP_MADE_TO_ORDER
+    needs = kern.CAP_SHIP
+    if sku_kind == kern.SKU_GIFT_CARD:
+        needs |= kern.CAP_GIFT_CARD
+    if sku_kind == kern.SKU_MADE_TO_ORDER:
+        needs |= kern.CAP_MADE_TO_ORDER
     if arrays["sku_hazmat"][sku]:
-        needs |= K.CAP_HAZMAT
+        needs |= kern.CAP_HAZMAT
     if caps & needs != needs:
         return 4
-    processing = 0 if sku_kind == K.SKU_MADE_TO_ORDER else int(arrays["node_processing"][n])
+    processing = 0 if sku_kind == kern.SKU_MADE_TO_ORDER else int(arrays["node_processing"][n])
     if processing + int(arrays["transit"][level, zone]) > int(arrays["promise"][level]):
         return 5
     if cap_left <= 0:
         return 6
-    if sku_kind != K.SKU_MADE_TO_ORDER and atp <= 0:
+    if sku_kind != kern.SKU_MADE_TO_ORDER and atp <= 0:
         return 7
     return 0
 
@@ -141,7 +141,7 @@ def test_eligibility_kernel_matches_the_rules(seed: int) -> None:
     kind_allowed = (rng.random(4) < 0.8).astype(np.uint8)
     sfs = int(rng.integers(0, 2))
     out = np.empty((len(slot_sku), n_nodes), dtype=np.int8)
-    K.eligibility_rules(slot_sku, atp, cap_left, zone_row, level, channel_bit, kind_allowed, sfs,
+    kern.eligibility_rules(slot_sku, atp, cap_left, zone_row, level, channel_bit, kind_allowed, sfs,
                         arrays["node_kind"], arrays["node_caps"], arrays["node_channels"],
                         arrays["node_processing"], arrays["node_enabled"], arrays["sku_kind"],
                         arrays["sku_hazmat"], arrays["transit"], arrays["promise"], out)
@@ -156,7 +156,7 @@ def test_eligibility_kernel_matches_the_rules(seed: int) -> None:
 # ------------------------------------------------------------------ allocation
 
 
-def brute_transport(sel: list[int], d: np.ndarray, a: np.ndarray, cvar: np.ndarray,
+def brute_transport(sel: list[int], d: np.ndarray, a: np.ndarray, cvar: np.ndarray,  # noqa: PLR0917
                     capc: np.ndarray, pu: float) -> float:
     """Every integer allocation of the tiny instance."""
     k, m = len(d), len(sel)
@@ -191,15 +191,16 @@ def test_transport_is_the_exact_min_cost_allocation(seed: int, pu: float) -> Non
     m = int(rng.integers(1, min(3, a.shape[1]) + 1))
     sel = rng.permutation(a.shape[1])[:m].astype(np.int64)
     x = np.zeros((len(d), m), dtype=np.int64)
-    got = S.transport(sel, m, d, a, cvar, capc, pu, x)
+    got = search.transport(sel, m, d, a, cvar, capc, pu, x)
     assert got == pytest.approx(brute_transport(list(sel), d, a, cvar, capc, pu), abs=1e-9)
     # The allocation itself is feasible and costs what was reported.
-    assert (x.sum(axis=1) <= d).all() and (x.sum(axis=0) <= capc[sel]).all()
+    assert (x.sum(axis=1) <= d).all()
+    assert (x.sum(axis=0) <= capc[sel]).all()
     assert (x <= a[:, sel]).all()
     assert got == pytest.approx(float((x * cvar[:, sel]).sum() + (d - x.sum(axis=1)).sum() * pu))
 
 
-def brute_group(d: np.ndarray, a: np.ndarray, cvar: np.ndarray, fixed: np.ndarray,
+def brute_group(d: np.ndarray, a: np.ndarray, cvar: np.ndarray, fixed: np.ndarray,  # noqa: PLR0917
                 capc: np.ndarray, pu: float, sp: float, max_nodes: int) -> float:
     best = float(d.sum() * pu)
     for m in range(1, max_nodes + 1):
@@ -216,12 +217,12 @@ def test_group_search_is_exact_and_the_heuristic_bound_is_valid(
         seed: int, pu: float, sp: float, max_nodes: int) -> None:
     d, a, cvar, fixed, capc = tiny_problem(seed)
     want = brute_group(d, a, cvar, fixed, capc, pu, sp, max_nodes)
-    for exact_max_skus in (S.EXACT_MAX_SKUS, 0):
+    for exact_max_skus in (search.EXACT_MAX_SKUS, 0):
         sel = np.zeros(max_nodes, dtype=np.int64)
         x = np.zeros((len(d), max_nodes), dtype=np.int64)
         info = np.zeros(4)
-        S.solve_group(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, 20000, sel, x,
-                      info)
+        search.solve_group(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, 20000,
+                           sel, x, info)
         m = int(info[0])
         cost, lower, optimal = info[1], info[2], bool(info[3])
         assert lower <= want + 1e-9 <= cost + 2e-9
@@ -230,7 +231,8 @@ def test_group_search_is_exact_and_the_heuristic_bound_is_valid(
         # The reported plan is feasible and costs what was reported.
         chosen = sel[:m]
         xs = x[:, :m]
-        assert (xs.sum(axis=1) <= d).all() and (xs <= a[:, chosen]).all()
+        assert (xs.sum(axis=1) <= d).all()
+        assert (xs <= a[:, chosen]).all()
         assert (xs.sum(axis=0) <= capc[chosen]).all()
         plan = (fixed[chosen].sum() + sp * max(m - 1, 0) + (xs * cvar[:, chosen]).sum()
                 + (d - xs.sum(axis=1)).sum() * pu)
@@ -248,6 +250,8 @@ def test_dominated_identical_stores_do_not_blow_up_the_search() -> None:
     sel = np.zeros(3, dtype=np.int64)
     x = np.zeros((k, 3), dtype=np.int64)
     info = np.zeros(4)
-    S.solve_group(d, a, cvar, fixed, capc, 50.0, 1.0, 3, S.EXACT_MAX_SKUS, 2000, sel, x, info)
-    assert info[3] == 1.0 and info[0] == 3
+    search.solve_group(d, a, cvar, fixed, capc, 50.0, 1.0, 3, search.EXACT_MAX_SKUS, 2000, sel,
+                       x, info)
+    assert info[3] == 1.0
+    assert info[0] == 3
     assert info[1] == pytest.approx(3 * 5.0 + 2 * 1.0 + 9 * 1.0)

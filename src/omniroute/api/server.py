@@ -5,15 +5,26 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
+import grpc
+
 from omniroute.api.admin_servicer import AdminServicer
+from omniroute.api.echo_servicer import EchoServicer
 from omniroute.api.loaded import Loaded
 from omniroute.api.router_servicer import RouterServicer
 from omniroute.config import load_network
 from omniroute.engine import Engine
 from omniroute.rpc import Server
-from omniroute.v1 import admin_pb2, admin_pb2_grpc, router_pb2, router_pb2_grpc
+from omniroute.v1 import (
+    admin_pb2,
+    admin_pb2_grpc,
+    bench_pb2,
+    bench_pb2_grpc,
+    router_pb2,
+    router_pb2_grpc,
+)
 
 log = logging.getLogger(__name__)
 
@@ -21,19 +32,30 @@ SERVICE_NAMES = (
     router_pb2.DESCRIPTOR.services_by_name["Router"].full_name,
     admin_pb2.DESCRIPTOR.services_by_name["Admin"].full_name,
 )
+ECHO_SERVICE_NAME = bench_pb2.DESCRIPTOR.services_by_name["Echo"].full_name
+"""Benchmark-only service, registered only when asked for (`serve --bench-echo`)."""
 
 
 def run_router(*, network_dir: Path, bind: str, stop: threading.Event,
-               today: dt.date | None = None) -> None:
-    """Serve until `stop` is set. Health says SERVING only once the engine is warm."""
+               today: dt.date | None = None, bench_echo: bool = False) -> None:
+    """Serve until `stop` is set. Health says SERVING only once the engine is warm.
+
+    `bench_echo` also serves the benchmark-only Echo service (api/echo_servicer.py).
+    """
     loaded = Loaded()
-    server = Server(bind=bind, service_names=SERVICE_NAMES, register=(
+    register: list[Callable[[grpc.Server], None]] = [
         # The generated registration functions are untyped (grpcio-tools writes no .pyi).
         lambda s: router_pb2_grpc.add_RouterServicer_to_server(  # type: ignore[no-untyped-call]
             RouterServicer(loaded), s),
         lambda s: admin_pb2_grpc.add_AdminServicer_to_server(  # type: ignore[no-untyped-call]
             AdminServicer(loaded), s),
-    ))
+    ]
+    names: tuple[str, ...] = SERVICE_NAMES
+    if bench_echo:
+        register.append(lambda s: bench_pb2_grpc.add_EchoServicer_to_server(  # type: ignore[no-untyped-call]
+            EchoServicer(), s))
+        names = (*names, ECHO_SERVICE_NAME)
+    server = Server(bind=bind, service_names=names, register=register)
     server.start()
     log.info("router listening on port %d (NOT_SERVING while loading)", server.port)
     network = load_network(network_dir)

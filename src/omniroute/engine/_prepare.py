@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from omniroute.config import Ruleset
-from omniroute.engine import _kernels as K
+from omniroute.engine import _kernels as kern
 from omniroute.engine.model import Fulfillment, Order
 from omniroute.errors import InvalidArgument, NotFound
 from omniroute.state import (
@@ -37,15 +37,15 @@ class RulesetParams(NamedTuple):
 
 def resolve_ruleset(name: str, ruleset: Ruleset, channel: str) -> RulesetParams:
     """Weights, penalties, allowed node kinds and safety stock of `ruleset` for `channel`."""
-    params = np.zeros(K.N_PARAMS, dtype=np.float64)
-    params[K.P_W_COST] = ruleset.weights.cost
-    params[K.P_W_DISTANCE] = ruleset.weights.distance_per_km
-    params[K.P_W_PRIORITY] = ruleset.weights.priority
-    params[K.P_W_CAPACITY] = ruleset.weights.capacity_balance
-    params[K.P_SPLIT] = ruleset.split_penalty
-    params[K.P_UNFILLED] = ruleset.unfilled_penalty
-    params[K.P_SHIP_FROM_STORE] = 1.0 if ruleset.ship_from_store else 0.0
-    params[K.P_PICKUP_STS] = 1.0 if ruleset.pickup_ship_to_store else 0.0
+    params = np.zeros(kern.N_PARAMS, dtype=np.float64)
+    params[kern.P_W_COST] = ruleset.weights.cost
+    params[kern.P_W_DISTANCE] = ruleset.weights.distance_per_km
+    params[kern.P_W_PRIORITY] = ruleset.weights.priority
+    params[kern.P_W_CAPACITY] = ruleset.weights.capacity_balance
+    params[kern.P_SPLIT] = ruleset.split_penalty
+    params[kern.P_UNFILLED] = ruleset.unfilled_penalty
+    params[kern.P_SHIP_FROM_STORE] = 1.0 if ruleset.ship_from_store else 0.0
+    params[kern.P_PICKUP_STS] = 1.0 if ruleset.pickup_ship_to_store else 0.0
     kinds = ruleset.channel_node_kinds.get(channel, ruleset.channel_node_kinds.get("*", []))
     allowed = np.array([1 if kind in kinds else 0 for kind in NODE_KINDS], dtype=np.uint8)
     by_channel = ruleset.safety_stock.get(channel, {})
@@ -167,15 +167,15 @@ class Preparer:
                     store = self._store(line.store_id, ful, f"{where}.store_id")
                 if sku < 0:
                     shipped = ful in (Fulfillment.SHIP, Fulfillment.SHIP_TO_STORE)
-                    group = K.G_UNKNOWN_SHIPPED if shipped else K.G_UNKNOWN_OTHER
+                    group = kern.G_UNKNOWN_SHIPPED if shipped else kern.G_UNKNOWN_OTHER
                 elif digital:
-                    group = K.G_DIGITAL
+                    group = kern.G_DIGITAL
                 elif ful == Fulfillment.PICKUP:
-                    group = K.G_PICKUP
+                    group = kern.G_PICKUP
                 elif ful == Fulfillment.SHIP_TO_STORE:
-                    group = K.G_STS
+                    group = kern.G_STS
                 else:
-                    group = K.G_CUSTOMER
+                    group = kern.G_CUSTOMER
                     needs_ship_to = True
                 line_sku.append(sku)
                 line_qty.append(line.qty)
@@ -193,7 +193,7 @@ class Preparer:
             max_ship.append(cap if order.max_shipments == 0 else min(order.max_shipments, cap))
             backorder.append(1 if order.allow_backorder else 0)
             rulesets.append(rs)
-        params = np.empty((n_orders, K.N_PARAMS), dtype=np.float64)
+        params = np.empty((n_orders, kern.N_PARAMS), dtype=np.float64)
         kind_allowed = np.empty((n_orders, len(NODE_KINDS)), dtype=np.uint8)
         safety = np.empty((n_orders, len(NODE_KINDS)), dtype=np.int64)
         for o, rs in enumerate(rulesets):
@@ -236,7 +236,8 @@ class Preparer:
                 if value is None or not math.isfinite(value) or abs(value) > limit:
                     raise InvalidArgument(f"{prefix}ship_to.{name}",
                                           f"must be a number in [-{limit:g}, {limit:g}]")
-            assert ship_to.lat is not None and ship_to.lon is not None
+            assert ship_to.lat is not None
+            assert ship_to.lon is not None
             return -1, float(ship_to.lat), float(ship_to.lon)
         if ship_to.postal_code:
             found = self.state.catalog.resolve_postal(ship_to.postal_code)

@@ -1,3 +1,8 @@
+# Kernels are typed by their numba signatures (and helpers by their callers), not annotations.
+# mypy: disable-error-code="no-untyped-def"
+# Kernels take arrays and scalars positionally (STYLE habit 2); numba compiles `a == X or a == Y`
+# chains to plain branches, so they stay as written.
+# ruff: noqa: PLR0917, PLR1714, SIM110
 """The allocation search for one shipped group, on an abstract candidate problem.
 
 Given candidate nodes c (already eligible for the group), SKU slots s with demand d[s], usable
@@ -27,8 +32,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from omniroute.engine._numba import f64, f64_1, f64_2, helper, i64, i64_1, i64_2, kernel
-from omniroute.engine._numba import types as _types
+from omniroute.engine._numba import (
+    f64,
+    f64_1,
+    f64_2,
+    helper,
+    i64,
+    i64_1,
+    i64_2,
+    inline,
+    kernel,
+    void,
+)
 
 EPS = 1e-9
 # Exact search is attempted for groups with at most this many distinct SKUs...
@@ -44,7 +59,7 @@ INF = np.inf
 
 
 @helper
-def _transport(sel, m, d, a, cvar, capc, pu, x):  # type: ignore[no-untyped-def]
+def _transport(sel, m, d, a, cvar, capc, pu, x):
     """Min cost of serving demand d from candidate nodes sel[:m]; x[s, j] gets the units."""
     k = d.shape[0]
     for s in range(k):
@@ -83,8 +98,8 @@ def _transport(sel, m, d, a, cvar, capc, pu, x):  # type: ignore[no-untyped-def]
     return _min_cost_flow(sel, m, d, a, cvar, capc, pu, x)
 
 
-@helper
-def _add_arc(eu, ev, res, ecost, n_e, u, v, cap, cost):  # type: ignore[no-untyped-def]
+@inline
+def _add_arc(eu, ev, res, ecost, n_e, u, v, cap, cost):
     """Arc u->v at index n_e and its residual twin at n_e + 1 (so `e ^ 1` is the twin)."""
     eu[n_e] = u
     ev[n_e] = v
@@ -98,7 +113,7 @@ def _add_arc(eu, ev, res, ecost, n_e, u, v, cap, cost):  # type: ignore[no-untyp
 
 
 @helper
-def _min_cost_flow(sel, m, d, a, cvar, capc, pu, x):  # type: ignore[no-untyped-def]
+def _min_cost_flow(sel, m, d, a, cvar, capc, pu, x):
     """Successive shortest paths; vertices: 0 source, 1..k SKUs, k+1..k+m nodes, k+m+1 sink."""
     k = d.shape[0]
     n_v = k + m + 2
@@ -174,8 +189,8 @@ def _min_cost_flow(sel, m, d, a, cvar, capc, pu, x):  # type: ignore[no-untyped-
     return cost
 
 
-@helper
-def _single_cost(c, d, a, cvar, capc, pu, order_buf):  # type: ignore[no-untyped-def]
+@inline
+def _single_cost(c, d, a, cvar, capc, pu, order_buf):
     """T({c}): capacity binds on one node, so the cheapest units go first."""
     k = d.shape[0]
     total_d = 0
@@ -215,8 +230,8 @@ def _single_cost(c, d, a, cvar, capc, pu, order_buf):  # type: ignore[no-untyped
     return cost + (total_d - filled) * pu
 
 
-@helper
-def _set_bound(k, d, sa, sc, sufmax_col, sufmin_col, count, pu):  # type: ignore[no-untyped-def]
+@inline
+def _set_bound(k, d, sa, sc, sufmax_col, sufmin_col, count, pu):
     """Lower bound on T of any set holding S (aggregates sa, sc) plus `count` suffix nodes."""
     t = 0.0
     for s in range(k):
@@ -226,29 +241,8 @@ def _set_bound(k, d, sa, sc, sufmax_col, sufmin_col, count, pu):  # type: ignore
     return t
 
 
-@helper
-def _identical(i, j, a, cvar, fixed, capc):  # type: ignore[no-untyped-def]
-    if fixed[i] != fixed[j] or capc[i] != capc[j]:
-        return False
-    for s in range(a.shape[0]):
-        if a[s, i] != a[s, j] or (a[s, i] > 0 and cvar[s, i] != cvar[s, j]):
-            return False
-    return True
-
-
-@helper
-def _dominates(j, i, a, cvar, fixed, capc):  # type: ignore[no-untyped-def]
-    """Whether node j can take over everything node i would do, at no more cost."""
-    if fixed[j] > fixed[i] or capc[j] < capc[i]:
-        return False
-    for s in range(a.shape[0]):
-        if a[s, i] > 0 and (a[s, j] < a[s, i] or cvar[s, j] > cvar[s, i]):
-            return False
-    return True
-
-
-@helper
-def _in_set(c, sel, m):  # type: ignore[no-untyped-def]
+@inline
+def _in_set(c, sel, m):
     for j in range(m):
         if sel[j] == c:
             return True
@@ -257,7 +251,7 @@ def _in_set(c, sel, m):  # type: ignore[no-untyped-def]
 
 @helper
 def _local_search(sel, m_cur, cur, kept, d, a, cvar, fixed, capc, pu, sp, max_nodes, t_glob,
-                  x):  # type: ignore[no-untyped-def]
+                  x):
     """Improve the set sel[:m_cur] (cost cur) by additions, drops and swaps; (cost, size)."""
     nk = kept.shape[0]
     cur_f = 0.0
@@ -385,8 +379,8 @@ def _local_search(sel, m_cur, cur, kept, d, a, cvar, fixed, capc, pu, sp, max_no
     return cur, m_cur
 
 
-@helper
-def _empty_cost(d, pu):  # type: ignore[no-untyped-def]
+@inline
+def _empty_cost(d, pu):
     total = 0
     for s in range(d.shape[0]):
         total += d[s]
@@ -395,7 +389,7 @@ def _empty_cost(d, pu):  # type: ignore[no-untyped-def]
 
 @helper
 def _solve(d, a_in, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
-           out_sel, out_x, info):  # type: ignore[no-untyped-def]
+           out_sel, out_x, info):
     """Solve one group; out_sel[:m] candidate indices, out_x[s, j]; info = m, cost, lb, optimal."""
     k, nc = a_in.shape
     a = np.empty((k, nc), np.int64)
@@ -426,7 +420,17 @@ def _solve(d, a_in, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget
             f1 = fixed[c]
         elif fixed[c] < f2:
             f2 = fixed[c]
-        cost = fixed[c] + _single_cost(c, d, a, cvar, capc, pu, order_buf)
+        # T({c}) written out (see _single_cost): array-taking helpers called per candidate
+        # cost more in reference counting than this whole loop body.
+        tot = 0
+        var = 0.0
+        for s in range(k):
+            tot += a[s, c]
+            var += a[s, c] * cvar[s, c]
+        if tot <= capc[c]:
+            cost = fixed[c] + var + (total_d - tot) * pu
+        else:
+            cost = fixed[c] + _single_cost(c, d, a, cvar, capc, pu, order_buf)
         if cost < best - EPS:
             best = cost
             best_m = 1
@@ -465,7 +469,16 @@ def _solve(d, a_in, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget
             ci = cand[i]
             dominators = 0
             for j in range(min(nk, DOMINANCE_WINDOW)):
-                if _dominates(kept[j], ci, a, cvar, fixed, capc):
+                cj = kept[j]
+                # cj dominates ci: no dearer fixed, no less capacity, and for every SKU ci
+                # could ship, at least its units at no higher unit cost (written out: see above).
+                dom = fixed[cj] <= fixed[ci] and capc[cj] >= capc[ci]
+                if dom:
+                    for s in range(k):
+                        if a[s, ci] > 0 and (a[s, cj] < a[s, ci] or cvar[s, cj] > cvar[s, ci]):
+                            dom = False
+                            break
+                if dom:
                     dominators += 1
                     if dominators >= max_nodes:
                         break
@@ -490,10 +503,20 @@ def _solve(d, a_in, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget
         # good incumbent to prune with (and the answer when the exact search cannot finish).
         single_cost = np.empty(nk)
         for i in range(nk):
-            single_cost[i] = fixed[kept[i]] + _single_cost(kept[i], d, a, cvar, capc, pu,
-                                                           order_buf)
+            c = kept[i]
+            tot = 0
+            var = 0.0
+            for s in range(k):
+                tot += a[s, c]
+                var += a[s, c] * cvar[s, c]
+            if tot <= capc[c]:
+                single_cost[i] = fixed[c] + var + (total_d - tot) * pu
+            else:
+                single_cost[i] = fixed[c] + _single_cost(c, d, a, cvar, capc, pu, order_buf)
         starts = np.argsort(single_cost, kind="mergesort")
-        for r in range(min(HEURISTIC_STARTS, nk)):
+        # With an exact search to follow, one start is enough to seed its pruning.
+        n_starts = 1 if k <= exact_max_skus else HEURISTIC_STARTS
+        for r in range(min(n_starts, nk)):
             sel[0] = kept[starts[r]]
             cur, m_cur = _local_search(sel, 1, single_cost[starts[r]], kept, d, a, cvar, fixed,
                                        capc, pu, sp, max_nodes, t_glob, x)
@@ -524,7 +547,7 @@ def _solve(d, a_in, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget
 
 @helper
 def _branch_and_bound(kept, d, a, cvar, fixed, capc, pu, sp, max_nodes, budget, best, best_m,
-                      best_sel, x):  # type: ignore[no-untyped-def]
+                      best_sel, x):
     """Depth-first search over node sets of size 2..K; returns (complete, best, best_m)."""
     k = d.shape[0]
     nk = kept.shape[0]
@@ -551,8 +574,18 @@ def _branch_and_bound(kept, d, a, cvar, fixed, capc, pu, sp, max_nodes, budget, 
             depth -= 1
             continue
         pos[depth] = i + 1
-        if i > start[depth] and _identical(kept[i], kept[i - 1], a, cvar, fixed, capc):
-            continue
+        if i > start[depth]:
+            # Symmetry: a node identical to the previous one at this level adds nothing new.
+            ci = kept[i]
+            cp = kept[i - 1]
+            same = fixed[ci] == fixed[cp] and capc[ci] == capc[cp]
+            if same:
+                for s in range(k):
+                    if a[s, ci] != a[s, cp] or (a[s, ci] > 0 and cvar[s, ci] != cvar[s, cp]):
+                        same = False
+                        break
+            if same:
+                continue
         c = kept[i]
         bound = sf[depth] + fixed[c] + sp * depth + _set_bound(
             k, d, sa[depth], sc[depth], sufmax[i], sufmin[i], max_nodes - depth, pu)
@@ -584,16 +617,16 @@ def _branch_and_bound(kept, d, a, cvar, fixed, capc, pu, sp, max_nodes, budget, 
     return True, best, best_m
 
 
-@kernel(_types.void, i64_1, i64_2, f64_2, f64_1, i64_1, f64, f64, i64, i64, i64, i64_1, i64_2,
-        f64_1)
+@kernel(void, i64_1, i64_2, f64_2, f64_1, i64_1, f64, f64, i64, i64, i64, i64_1, i64_2,
+        f64_1, serving=False)
 def solve_group(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
-                out_sel, out_x, info):  # type: ignore[no-untyped-def]
+                out_sel, out_x, info):
     """Entry point of `_solve` for tests and tools (the router calls `_solve` inline)."""
     _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, out_sel, out_x,
            info)
 
 
-@kernel(f64, i64_1, i64, i64_1, i64_2, f64_2, i64_1, f64, i64_2)
-def transport(sel, m, d, a, cvar, capc, pu, x):  # type: ignore[no-untyped-def]
+@kernel(f64, i64_1, i64, i64_1, i64_2, f64_2, i64_1, f64, i64_2, serving=False)
+def transport(sel, m, d, a, cvar, capc, pu, x):
     """Entry point of the exact inner problem T(S) for its slow-twin test."""
     return _transport(sel, m, d, a, cvar, capc, pu, x)

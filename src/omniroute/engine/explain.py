@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import msgspec
 import numpy as np
 
-from omniroute.engine import _kernels as K
+from omniroute.engine import _kernels as kern
 from omniroute.engine.model import Candidate, Decision, Fulfillment, Reason
 
 if TYPE_CHECKING:
@@ -40,12 +40,12 @@ def explain_candidates(engine: Engine, prepared: Prepared, o: int, decision: Dec
     l0, l1 = int(prepared.line_off[o]), int(prepared.line_off[o + 1])
     groups = prepared.line_group[l0:l1]
     stores = prepared.line_store[l0:l1]
-    if (groups == K.G_CUSTOMER).any():
-        in_group = groups == K.G_CUSTOMER
-        dest = K.DEST_CUSTOMER
-    elif (groups == K.G_STS).any():
-        dest = int(stores[np.argmax(groups == K.G_STS)])
-        in_group = (groups == K.G_STS) & (stores == dest)
+    if (groups == kern.G_CUSTOMER).any():
+        in_group = groups == kern.G_CUSTOMER
+        dest = kern.DEST_CUSTOMER
+    elif (groups == kern.G_STS).any():
+        dest = int(stores[np.argmax(groups == kern.G_STS)])
+        in_group = (groups == kern.G_STS) & (stores == dest)
     else:
         return decision
     sku_idx = prepared.line_sku[l0:l1][in_group]
@@ -55,37 +55,37 @@ def explain_candidates(engine: Engine, prepared: Prepared, o: int, decision: Dec
     level = int(prepared.level_idx[o])
     params = prepared.params[o]
     carrier = state.carrier
-    if dest == K.DEST_CUSTOMER and prepared.postal_idx[o] >= 0:
+    if dest == kern.DEST_CUSTOMER and prepared.postal_idx[o] >= 0:
         distance_km = state.postal.distance_km[prepared.postal_idx[o]]
         zone_idx = state.postal.zone_idx[prepared.postal_idx[o]]
         where = "customer"
     else:
-        lat, lon = ((prepared.lat_deg[o], prepared.lon_deg[o]) if dest == K.DEST_CUSTOMER
+        lat, lon = ((prepared.lat_deg[o], prepared.lon_deg[o]) if dest == kern.DEST_CUSTOMER
                     else (nodes.lat_deg[dest], nodes.lon_deg[dest]))
         distance_km = np.empty(len(nodes.kind))
         zone_idx = np.empty(len(nodes.kind), dtype=np.int8)
-        K.destination_row(float(lat), float(lon), nodes.lat_deg, nodes.lon_deg,
+        kern.destination_row(float(lat), float(lon), nodes.lat_deg, nodes.lon_deg,
                           carrier.band_max_km, distance_km, zone_idx)
-        where = "customer" if dest == K.DEST_CUSTOMER else "store:" + \
+        where = "customer" if dest == kern.DEST_CUSTOMER else "store:" + \
             state.catalog.node_ids[dest]
     safety = prepared.safety[o][nodes.kind]
     atp = np.maximum(0, state.inventory.on_hand[0][slot_sku].astype(np.int64)
                      - state.inventory.reserved[slot_sku] - safety[None, :])
     cap_left = np.maximum(0, nodes.daily_capacity_units - nodes.capacity_used_today)
     rule = np.empty((len(slot_sku), len(nodes.kind)), dtype=np.int8)
-    K.eligibility_rules(slot_sku.astype(np.int64), np.ascontiguousarray(atp), cap_left,
+    kern.eligibility_rules(slot_sku.astype(np.int64), np.ascontiguousarray(atp), cap_left,
                         np.ascontiguousarray(zone_idx), level, int(prepared.channel_bit[o]),
-                        prepared.kind_allowed[o], int(params[K.P_SHIP_FROM_STORE] != 0.0),
+                        prepared.kind_allowed[o], int(params[kern.P_SHIP_FROM_STORE] != 0.0),
                         nodes.kind, nodes.capability_mask, nodes.channel_mask,
                         nodes.processing_days, nodes.enabled, state.skus.kind, state.skus.hazmat,
                         carrier.transit_days, carrier.promise_days, rule)
-    mto = state.skus.kind[slot_sku] == K.SKU_MADE_TO_ORDER
+    mto = state.skus.kind[slot_sku] == kern.SKU_MADE_TO_ORDER
     weight_kg = state.skus.weight_kg[slot_sku]
-    ful = Fulfillment.SHIP if dest == K.DEST_CUSTOMER else Fulfillment.SHIP_TO_STORE
+    ful = Fulfillment.SHIP if dest == kern.DEST_CUSTOMER else Fulfillment.SHIP_TO_STORE
     chosen = {s.node_id: s for s in decision.shipments
               if s.fulfillment is ful and s.destination == where}
-    w_cost = params[K.P_W_COST]
-    penalty = w_cost * params[K.P_UNFILLED]
+    w_cost = params[kern.P_W_COST]
+    penalty = w_cost * params[kern.P_UNFILLED]
     total = decision.cost.total
     node_ids = state.catalog.node_ids
     rows: list[tuple[int, float, Candidate]] = []
@@ -113,8 +113,8 @@ def explain_candidates(engine: Engine, prepared: Prepared, o: int, decision: Dec
             shipment = chosen[node_id]
             units = sum(line.qty for line in shipment.lines)
             ship, handling = shipment.ship_cost, shipment.handling_cost
-        other = (params[K.P_W_DISTANCE] * dist + params[K.P_W_PRIORITY] * nodes.priority[n]
-                 + (params[K.P_W_CAPACITY] * units / cap_left[n] if cap_left[n] > 0 else 0.0))
+        other = (params[kern.P_W_DISTANCE] * dist + params[kern.P_W_PRIORITY] * nodes.priority[n]
+                 + (params[kern.P_W_CAPACITY] * units / cap_left[n] if cap_left[n] > 0 else 0.0))
         score = w_cost * (ship + handling) + float(other) + penalty * (int(demand.sum()) - units)
         if node_id in chosen:
             rank, reason = 0, None

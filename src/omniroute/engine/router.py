@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from omniroute.config import Network
-from omniroute.engine import _kernels as K
+from omniroute.engine import _kernels as kern
 from omniroute.engine._numba import compile_all
 from omniroute.engine._prepare import Prepared, Preparer
 from omniroute.engine._search import EXACT_BUDGET_SETS, EXACT_MAX_SKUS
@@ -89,7 +89,7 @@ class Engine:
             max_ship=np.full(1, rs.max_shipments, np.int64), backorder=np.ones(1, np.uint8),
             params=rs.params[None, :].copy(), kind_allowed=rs.kind_allowed[None, :].copy(),
             safety=rs.safety_stock[None, :].copy(), line_sku=np.zeros(1, np.int64),
-            line_qty=np.ones(1, np.int64), line_group=np.full(1, K.G_CUSTOMER, np.int64),
+            line_qty=np.ones(1, np.int64), line_group=np.full(1, kern.G_CUSTOMER, np.int64),
             line_store=np.full(1, -1, np.int64), max_nodes=rs.max_shipments)
         self._run(prepared)
 
@@ -117,9 +117,9 @@ class Engine:
                 rec_off=np.zeros(n_orders + 1, np.int64), rec=np.empty((n_rec, 5), np.int64),
                 shp_off=np.zeros(n_orders + 1, np.int64), shp_i=np.empty((n_shp, 7), np.int64),
                 shp_f=np.empty((n_shp, 4), np.float64), status=np.empty(n_orders, np.int64),
-                cost=np.empty((n_orders, K.N_COSTS), np.float64),
+                cost=np.empty((n_orders, kern.N_COSTS), np.float64),
                 lower_bound=np.empty(n_orders, np.float64), optimal=np.empty(n_orders, np.uint8))
-            code = K.route_orders(
+            code = kern.route_orders(
                 nodes.kind, nodes.lat_deg, nodes.lon_deg, nodes.priority, nodes.capability_mask,
                 nodes.channel_mask, nodes.daily_capacity_units, nodes.capacity_used_today,
                 nodes.handling_cost, nodes.pick_cost, nodes.processing_days, nodes.enabled,
@@ -133,7 +133,7 @@ class Engine:
                 self.exact_max_skus, self.exact_budget_sets,
                 out.rec_off, out.rec, out.shp_off, out.shp_i, out.shp_f, out.status, out.cost,
                 out.lower_bound, out.optimal)
-            if code == K.ROUTE_OK:
+            if code == kern.ROUTE_OK:
                 return out
             n_rec *= 2  # sized from a bound, so this is defensive
             n_shp *= 2
@@ -145,11 +145,12 @@ class Engine:
         processing = s.nodes.processing_days
         today = s.today
         version = int(s.version[0])
-        rec = out.rec.tolist()
-        shp_i = out.shp_i.tolist()
-        shp_f = out.shp_f.tolist()
         rec_off = out.rec_off.tolist()
         shp_off = out.shp_off.tolist()
+        # Only the used rows: the buffers are sized for the worst case.
+        rec = out.rec[:rec_off[-1]].tolist()
+        shp_i = out.shp_i[:shp_off[-1]].tolist()
+        shp_f = out.shp_f[:shp_off[-1]].tolist()
         costs = out.cost.tolist()
         decisions: list[Decision] = []
         for o, order in enumerate(p.orders):
@@ -160,10 +161,10 @@ class Engine:
             unfilled: list[Unfilled] = []
             for line_g, node, qty, kind, aux in rec[rec_off[o]:rec_off[o + 1]]:
                 line = lines[line_g - l0]
-                if kind == K.R_NOW:
+                if kind == kern.R_NOW:
                     by_shipment.setdefault(aux, []).append(
                         ShipmentLine(line.line_id, line.sku, qty))
-                elif kind == K.R_BACKORDER:
+                elif kind == kern.R_BACKORDER:
                     backorders.append(Backorder(line.line_id, line.sku, qty, node_ids[node],
                                                 today + dt.timedelta(days=aux)))
                 else:
@@ -172,9 +173,9 @@ class Engine:
             for t in range(shp_off[o], shp_off[o + 1]):
                 node, dest, ful, zone_idx, transit, _units, offset = shp_i[t]
                 distance, weight, ship, handling = shp_f[t]
-                if dest == K.DEST_CUSTOMER:
+                if dest == kern.DEST_CUSTOMER:
                     where = "customer"
-                elif dest == K.DEST_DIGITAL:
+                elif dest == kern.DEST_DIGITAL:
                     where = "digital"
                 else:
                     where = "store:" + node_ids[dest]
@@ -191,9 +192,9 @@ class Engine:
                 order_id=order.order_id, status=_STATUS[int(out.status[o])],
                 shipments=tuple(shipments), backorders=tuple(backorders),
                 unfilled=tuple(unfilled),
-                cost=CostTotals(ship_cost=c[K.C_SHIP], handling_cost=c[K.C_HANDLING],
-                                split_penalty=c[K.C_SPLIT], unfilled_penalty=c[K.C_UNFILLED],
-                                other_terms=c[K.C_OTHER], total=c[K.C_TOTAL]),
+                cost=CostTotals(ship_cost=c[kern.C_SHIP], handling_cost=c[kern.C_HANDLING],
+                                split_penalty=c[kern.C_SPLIT], unfilled_penalty=c[kern.C_UNFILLED],
+                                other_terms=c[kern.C_OTHER], total=c[kern.C_TOTAL]),
                 ruleset=rs.name, ruleset_version=rs.version, inventory_version=version,
                 optimal=bool(out.optimal[o]), lower_bound=float(out.lower_bound[o]))
             if order.explain:

@@ -15,7 +15,7 @@ ALL_CHANNELS_MASK = (1 << 64) - 1
 
 
 class Catalog:
-    """Id <-> index maps. Lookups return -1 for an unknown id (callers decide if that is an error)."""
+    """Id <-> index maps; lookups give -1 for an unknown id (callers decide if that is an error)."""
 
     def __init__(self, sku_ids: Iterable[str], node_ids: Iterable[str],
                  channels: Iterable[str], postal_codes: Iterable[str]) -> None:

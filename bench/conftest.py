@@ -1,0 +1,145 @@
+"""A synthetic 1,000-node x 100,000-SKU network, built straight into the state arrays.
+
+Going through 100k msgspec rows and `build_state` would spend most of a minute on Python
+objects; the arrays are what the engine reads, so they are filled with NumPy directly (the
+rules, the only nested config, still go through msgspec). Build time is a few seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+import numpy as np
+import pytest
+
+from omniroute.config import Rules
+from omniroute.engine import Engine
+from omniroute.engine.model import Order, OrderLine, ShipTo
+from omniroute.state import (
+    CAP_GIFT_CARD,
+    CAP_HAZMAT,
+    CAP_MADE_TO_ORDER,
+    CAP_PICKUP,
+    CAP_SHIP,
+    CAP_SHIP_TO_STORE,
+    DISPOSITIONS,
+    KIND_DC,
+    KIND_DIGITAL,
+    KIND_STORE,
+    KIND_VENDOR,
+    Catalog,
+    EngineState,
+    Inventory,
+    NodeArrays,
+    SkuArrays,
+)
+from omniroute.state.store import carrier_tables, postal_table, supply_csr
+
+TODAY = dt.date(2025, 11, 25)
+N_NODES = 1_000
+N_SKUS = 100_000
+N_DCS = 40
+N_VENDORS = 59
+N_POSTAL = 900
+SEED = 20251125
+
+RULES = msgspec.convert({
+    "currency": "USD",
+    "carrier": {
+        "zones": [{"zone": z, "max_km": km} for z, km in
+                  ((2, 80.0), (3, 240.0), (4, 480.0), (5, 960.0), (6, 1440.0), (7, 2160.0),
+                   (8, float("inf")))],
+        "service_levels": ["ground", "two_day", "next_day"],
+        "transit_days": {"ground": [1, 2, 2, 3, 4, 5, 5], "two_day": [1, 1, 2, 2, 2, 2, 2],
+                         "next_day": [1, 1, 1, 1, 1, 1, 1]},
+        "promise_days": {"ground": 7, "two_day": 3, "next_day": 2},
+        "rates": {"*": {"base": [5.0, 5.6, 6.2, 7.1, 8.3, 9.4, 10.5],
+                        "per_kg": [0.3, 0.45, 0.6, 0.8, 1.0, 1.2, 1.5]}},
+    },
+    "rulesets": {"default": {
+        "version": 1,
+        "weights": {"cost": 1.0, "distance_per_km": 0.0, "priority": 0.0,
+                    "capacity_balance": 0.0},
+        "split_penalty": 3.0, "unfilled_penalty": 40.0, "max_shipments": 3,
+        "ship_from_store": True, "pickup_ship_to_store": True,
+        "channel_node_kinds": {"*": ["dc", "store", "vendor", "digital"]},
+        "safety_stock": {"*": {"store": 1}},
+    }},
+    "channels": {"*": "default"},
+}, Rules)
+
+
+def synthetic_state() -> EngineState:
+    rng = np.random.default_rng(SEED)
+    kind = np.full(N_NODES, KIND_STORE, dtype=np.int8)
+    kind[:N_DCS] = KIND_DC
+    kind[N_DCS:N_DCS + N_VENDORS] = KIND_VENDOR
+    kind[-1] = KIND_DIGITAL
+    caps = np.full(N_NODES, CAP_SHIP | CAP_PICKUP | CAP_SHIP_TO_STORE, dtype=np.int64)
+    caps[:N_DCS] = CAP_SHIP | CAP_HAZMAT | CAP_GIFT_CARD
+    caps[N_DCS:N_DCS + N_VENDORS] = CAP_SHIP | CAP_MADE_TO_ORDER
+    caps[-1] = CAP_GIFT_CARD
+    is_dc = kind == KIND_DC
+    nodes = NodeArrays(
+        kind=kind,
+        lat_deg=rng.uniform(25.0, 49.0, N_NODES), lon_deg=rng.uniform(-124.0, -67.0, N_NODES),
+        priority=rng.integers(1, 10, N_NODES).astype(np.int64),
+        capability_mask=caps, channel_mask=np.full(N_NODES, -1, dtype=np.int64),
+        daily_capacity_units=np.where(is_dc, 50_000, 500).astype(np.int64),
+        capacity_used_today=np.zeros(N_NODES, dtype=np.int64),
+        handling_cost=np.where(is_dc, 1.5, 3.5) + rng.uniform(0.0, 0.5, N_NODES),
+        pick_cost=np.where(is_dc, 0.3, 0.9) + rng.uniform(0.0, 0.2, N_NODES),
+        processing_days=np.where(is_dc, 1, 0).astype(np.int64) + (kind == KIND_VENDOR) * 3,
+        enabled=np.ones(N_NODES, dtype=np.uint8))
+    skus = SkuArrays(kind=np.zeros(N_SKUS, dtype=np.int8),
+                     weight_kg=np.round(rng.uniform(0.1, 8.0, N_SKUS), 3),
+                     hazmat=(rng.random(N_SKUS) < 0.02).astype(np.uint8),
+                     returnable=np.ones(N_SKUS, dtype=np.uint8))
+    # Sellable stock: most DCs carry most SKUs; a store carries a SKU with probability 5%.
+    # np.zeros maps untouched pages lazily, so the other dispositions and `reserved` cost nothing.
+    on_hand = np.zeros((len(DISPOSITIONS), N_SKUS, N_NODES), dtype=np.int32)
+    chunk = 10_000
+    for lo in range(0, N_SKUS, chunk):
+        hi = min(N_SKUS, lo + chunk)
+        dc = rng.integers(0, 30, (hi - lo, N_DCS), dtype=np.int32)
+        dc[rng.random((hi - lo, N_DCS)) < 0.3] = 0
+        on_hand[0, lo:hi, :N_DCS] = dc
+        stores = rng.integers(1, 6, (hi - lo, N_NODES - N_DCS - N_VENDORS - 1), dtype=np.int32)
+        stores[rng.random(stores.shape) >= 0.05] = 0
+        on_hand[0, lo:hi, N_DCS + N_VENDORS:-1] = stores
+    inventory = Inventory(on_hand=on_hand,
+                          reserved=np.zeros((N_SKUS, N_NODES), dtype=np.int32))
+    n_supply = 50_000
+    supply = supply_csr(N_SKUS, rng.integers(0, N_SKUS, n_supply),
+                        rng.integers(0, N_DCS, n_supply), rng.integers(1, 60, n_supply),
+                        rng.integers(10, 200, n_supply))
+    carrier = carrier_tables(RULES)
+    postal_codes = [f"{i:03d}" for i in range(100, 100 + N_POSTAL)]
+    postal = postal_table(rng.uniform(25.0, 49.0, N_POSTAL), rng.uniform(-124.0, -67.0, N_POSTAL),
+                          nodes, carrier)
+    catalog = Catalog((f"S{i:06d}" for i in range(N_SKUS)),
+                      (f"N{i:04d}" for i in range(N_NODES)), [], postal_codes)
+    return EngineState(catalog=catalog, nodes=nodes, skus=skus, inventory=inventory,
+                       supply=supply, postal=postal, carrier=carrier, rules=RULES, today=TODAY,
+                       version=np.zeros(1, dtype=np.int64), digital_node_idx=N_NODES - 1)
+
+
+def random_orders(n: int, n_lines: int = 5, seed: int = 7) -> list[Order]:
+    rng = np.random.default_rng(seed)
+    orders = []
+    for o in range(n):
+        skus = rng.choice(N_SKUS, n_lines, replace=False)
+        lines = tuple(OrderLine(line_id=f"L{i}", sku=f"S{int(s):06d}",
+                                qty=int(rng.integers(1, 4))) for i, s in enumerate(skus))
+        orders.append(Order(order_id=f"o{o}", channel="web",
+                            ship_to=ShipTo(postal_code=f"{int(rng.integers(100, 1000)):03d}"),
+                            service_level="ground", lines=lines))
+    return orders
+
+
+@pytest.fixture(scope="session")
+def big_engine() -> Engine:
+    engine = Engine(synthetic_state())
+    engine.warm_up()
+    return engine
