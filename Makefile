@@ -39,9 +39,10 @@ pytest: $(STAMP)
 bench-smoke: $(STAMP)
 	$(BIN)/pytest bench --benchmark-disable -q
 
-## bench: real benchmark figures
+## bench: real benchmark figures: pytest-benchmark suites, routing quality and a gRPC load run,
+## written to results/report.md with plots (`scripts/bench_report.py --quick` for a smoke run)
 bench: $(STAMP)
-	$(BIN)/pytest bench --benchmark-enable --benchmark-columns=min,median,mean,max,ops,rounds
+	$(BIN)/python scripts/bench_report.py
 
 docker:
 	docker build -t omniroute .

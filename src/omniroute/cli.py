@@ -196,7 +196,10 @@ def load_inventory(file: Path, state_dir: Path, data_dir: Path | None) -> None:
 @click.option("--channels", default=2, show_default=True,
               help="Channels (TCP connections) per process.")
 @click.option("--concurrency", default=16, show_default=True,
-              help="Closed loop: calls (or streams) in flight per process.")
+              help="Closed loop: unary calls in flight per process.")
+@click.option("--streams", default=4, show_default=True,
+              help="RouteStream / StreamDeltas: open streams per process, one message in "
+                   "flight each (keep the total below the server's 16 handler threads).")
 @click.option("--batch-size", default=100, show_default=True,
               help="Orders per RouteBatch / RouteStream message.")
 @click.option("--delta-batch", default=1_000, show_default=True,
@@ -211,8 +214,8 @@ def load_inventory(file: Path, state_dir: Path, data_dir: Path | None) -> None:
               help="Also write the figures to this JSON file.")
 def loadgen(target: str, sync_target: str, rpcs: tuple[str, ...], mode: str, rate: float,
             duration_s: float, max_calls: int, processes: int, channels: int, concurrency: int,
-            batch_size: int, delta_batch: int, orders: int, seed: int, data_dir: Path | None,
-            json_path: Path | None) -> None:
+            streams: int, batch_size: int, delta_batch: int, orders: int, seed: int,
+            data_dir: Path | None, json_path: Path | None) -> None:
     """Load a running server over gRPC and report throughput, latency percentiles and errors,
     each next to the Echo ceiling of the same server measured in the same run."""
     import json
@@ -223,8 +226,9 @@ def loadgen(target: str, sync_target: str, rpcs: tuple[str, ...], mode: str, rat
     settings = Settings(
         target=target, sync_target=sync_target, rpcs=rpcs, mode=mode, rate=rate,
         duration_s=duration_s, max_calls=max_calls, processes=processes, channels=channels,
-        concurrency=concurrency, batch_size=batch_size, delta_batch=delta_batch, orders=orders,
-        seed=seed, data_dir=data_dir if data_dir is not None else embedded_network_dir())
+        concurrency=concurrency, streams=streams, batch_size=batch_size,
+        delta_batch=delta_batch, orders=orders, seed=seed,
+        data_dir=data_dir if data_dir is not None else embedded_network_dir())
     try:
         summaries = run_load(settings, log=lambda m: click.echo(m, err=True))
     except LoadgenError as error:

@@ -56,7 +56,9 @@ def assert_measured(phase: dict[str, object]) -> None:
     assert phase["ok_calls"] > 0
     for p in ("p50", "p90", "p99", "p99.9"):
         value = phase[f"{p}_ms"]
-        assert isinstance(value, float) and math.isfinite(value) and value > 0, (p, phase)
+        assert isinstance(value, float), (p, phase)
+        assert math.isfinite(value), (p, phase)
+        assert value > 0, (p, phase)
 
 
 def test_closed_then_open_loop_route_with_echo_ratios(echo_server: RunningServer,

@@ -95,7 +95,9 @@ class Phase:
     duration_s: float
     max_calls: int
     concurrency: int
-    """Closed loop: calls (or streams) in flight per process."""
+    """Closed loop: calls in flight per process."""
+    streams: int
+    """Streaming targets: open streams per process, one message in flight on each."""
     processes: int
     channels: int
     """Channels (TCP connections) per process."""
@@ -145,6 +147,7 @@ class PhaseResult:
             "name": self.phase.name, "method": self.phase.method, "mode": self.phase.mode,
             "rate": self.phase.rate, "processes": self.phase.processes,
             "channels": self.phase.channels, "concurrency": self.phase.concurrency,
+            "streams": self.phase.streams,
             "items_per_call": self.phase.items_per_call, "item": self.phase.item,
             "ok_calls": self.ok_calls, "items": self.items, "wall_s": self.wall_s,
             "calls_per_s": self.calls_per_s, "items_per_s": self.items_per_s,
@@ -325,7 +328,7 @@ class _Worker:
             started = time.perf_counter()
             if phase.streaming:
                 await asyncio.gather(*(self._stream(calls[t % len(calls)], t, started)
-                                       for t in range(phase.concurrency)))
+                                       for t in range(phase.streams)))
             elif phase.mode == "open":
                 await self._open_loop(calls, started)
             else:
@@ -484,6 +487,10 @@ class Settings:
     processes: int
     channels: int
     concurrency: int
+    streams: int
+    """Per process. A server holds one handler thread per open stream for the stream's life
+    (the router's pool has 16), so more streams than threads measure queueing for a thread,
+    not routing."""
     batch_size: int
     delta_batch: int
     orders: int
@@ -509,7 +516,8 @@ def run_load(settings: Settings, *, log: Callable[[str], None] = print) -> list[
                               delta_batch=settings.delta_batch, seed=settings.seed)
     base: dict[str, Any] = {
         "duration_s": settings.duration_s, "max_calls": settings.max_calls,
-        "concurrency": settings.concurrency, "processes": settings.processes,
+        "concurrency": settings.concurrency, "streams": settings.streams,
+        "processes": settings.processes,
         "channels": settings.channels}
     generator = LoadGenerator(settings.processes)
     summaries: list[dict[str, Any]] = []

@@ -18,12 +18,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import ctypes
-_libc = ctypes.CDLL(None)
-_clock = _libc.clock
-_clock.restype = ctypes.c_long
-_clock.argtypes = []
-PROF = np.zeros(8)
 
 from omniroute.engine._numba import (
     f64,
@@ -401,7 +395,6 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
         kind_allowed = ord_kind_allowed[o]
         sfs = 1 if params[P_SHIP_FROM_STORE] != 0.0 else 0
         # Distinct known SKUs of the order ("slots"); ATP is per slot and shared by its lines.
-        _t0 = _clock()
         slot_of_line = np.full(n_l, -1, np.int64)
         slot_sku = np.empty(n_l, np.int64)
         k = 0
@@ -425,9 +418,14 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
             held = reserved[slot_sku[s]]
             for n in range(n_nodes):
                 atp[s, n] = max(0, np.int64(sellable[n]) - held[n] - safety[node_kind[n]])
+        # Rules 1-3 and the ship capability: the same for every SKU of the order.
+        node_ok = np.empty(n_nodes, np.uint8)
         for n in range(n_nodes):
             cap_left[n] = max(0, node_daily_cap[n] - node_cap_used[n])
-        _t1 = _clock()
+            node_ok[n] = 1 if (node_enabled[n] != 0 and kind_allowed[node_kind[n]] != 0
+                               and (node_channels[n] >> channel_bit) & 1 != 0
+                               and (node_kind[n] != KIND_STORE or sfs != 0)
+                               and node_caps[n] & CAP_SHIP != 0) else 0
         # Destination row for the customer group: the postal table row, or computed once.
         if ord_postal[o] >= 0:
             cust_km_v = postal_dist[ord_postal[o]]
@@ -583,19 +581,42 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
             gs = g_slot[:kg]
             gsku = g_sku[:kg]
             gd = g_d[:kg].copy()
-            _t2 = _clock()
-            rule = np.empty((kg, n_nodes), np.int8)
-            _eligibility(gsku, gs, atp, cap_left, zone_row, level, channel_bit, kind_allowed,
-                         sfs, node_kind, node_caps, node_channels, node_processing, node_enabled,
-                         sku_kind, sku_hazmat, transit, promise, rule)
+            # Eligible (slot, node) pairs, cheapest test first: most nodes hold none of a
+            # SKU, so ATP decides before anything else is read. Rule numbers (for reasons and
+            # explain) come from `_eligibility`, only when some units stay unfilled.
+            pair_ok = np.zeros((kg, n_nodes), np.uint8)
+            is_cand = np.zeros(n_nodes, np.uint8)
+            limit = promise[level]
+            for g in range(kg):
+                sku = gsku[g]
+                kind = sku_kind[sku]
+                mto = kind == SKU_MADE_TO_ORDER
+                need = CAP_SHIP
+                if kind == SKU_GIFT_CARD:
+                    need |= CAP_GIFT_CARD
+                if mto:
+                    need |= CAP_MADE_TO_ORDER
+                if sku_hazmat[sku] != 0:
+                    need |= CAP_HAZMAT
+                row = gs[g]
+                for n in range(n_nodes):
+                    if (not mto and atp[row, n] <= 0) or node_ok[n] == 0 or cap_left[n] <= 0:
+                        continue
+                    if node_caps[n] & need != need:
+                        continue
+                    days = transit[level, zone_row[n]]
+                    if not mto:
+                        days += node_processing[n]
+                    if days > limit:
+                        continue
+                    pair_ok[g, n] = 1
+                    is_cand[n] = 1
             n_cand = 0
             cand = np.empty(n_nodes, np.int64)
             for n in range(n_nodes):
-                for g in range(kg):
-                    if rule[g, n] == 0:
-                        cand[n_cand] = n
-                        n_cand += 1
-                        break
+                if is_cand[n] != 0:
+                    cand[n_cand] = n
+                    n_cand += 1
             total_units = 0
             for g in range(kg):
                 total_units += gd[g]
@@ -615,21 +636,16 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
                     sku = gsku[g]
                     cvar[g, c] = (w_cost * (per_kg[level, z] * sku_weight[sku] + node_pick[n])
                                   + balance)
-                    if rule[g, n] == 0:
+                    if pair_ok[g, n] != 0:
                         if sku_kind[sku] == SKU_MADE_TO_ORDER:
                             a[g, c] = gd[g]
                         else:
                             a[g, c] = min(atp[gs[g], n], gd[g])
-            _t3 = _clock()
             sel = np.zeros(max(max_nodes, 1), np.int64)
             x = np.zeros((kg, max(max_nodes, 1)), np.int64)
             info = np.zeros(4)
             _solve(gd, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, sel, x,
                    info)
-            _t4 = _clock()
-            PROF[1] += _t2 - _t1
-            PROF[2] += _t3 - _t2
-            PROF[3] += _t4 - _t3
             m = np.int64(info[0])
             if info[3] == 0.0:
                 all_optimal = False
@@ -681,6 +697,7 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
                 if demand[gl_order[t]] > 0:
                     leftover = True
             if leftover:
+                rule = np.empty((kg, n_nodes), np.int8)
                 _eligibility(gsku, gs, atp, cap_left, zone_row, level, channel_bit,
                              kind_allowed, sfs, node_kind, node_caps, node_channels,
                              node_processing, node_enabled, sku_kind, sku_hazmat, transit,
@@ -943,10 +960,7 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
             if unfilled[i] > 0:
                 n_rec = _add_record(rec, n_rec, l0 + i, -1, unfilled[i], R_UNFILLED, reason[i])
                 n_unfilled += unfilled[i]
-        _t5 = _clock()
         rec_off[o + 1] = n_rec
-        PROF[0] += _t1 - _t0
-        PROF[4] += _t5 - _t0
         shp_off[o + 1] = n_shp
         cost = ord_cost[o]
         cost[C_SHIP] = ship_money

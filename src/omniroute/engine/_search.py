@@ -23,9 +23,11 @@ the objective in docs/routing.md.
   ends the whole level), identical-node symmetry breaking, and dominance reduction: a node
   dominated (F, every cvar, every a and capacity no better) by at least K kept nodes can be
   dropped, since any plan using it can swap it for a dominator the plan does not use.
-- Heuristic (large orders, or when the exact search exceeds its budget): greedy addition from
-  the best single node, then 1-swap and drop moves; its lower bound is the capacity-free
-  relaxation min over m of (m smallest F) + Sp (m - 1) + best-case T for m nodes.
+- Heuristic (always run first when a pair could beat the best single node, as the exact
+  search's incumbent; the answer for large orders or when the exact search exceeds its
+  budget): greedy addition, then drop, 1-swap and ruin-and-recreate (drop two, refill) moves,
+  from each of the best few single nodes. Its lower bound is the capacity-free relaxation
+  min over m of (m smallest F) + Sp (m - 1) + best-case T for m nodes.
 """
 
 from __future__ import annotations
@@ -251,8 +253,12 @@ def _in_set(c, sel, m):
 
 @helper
 def _local_search(sel, m_cur, cur, kept, d, a, cvar, fixed, capc, pu, sp, max_nodes, t_glob,
-                  x):
-    """Improve the set sel[:m_cur] (cost cur) by additions, drops and swaps; (cost, size)."""
+                  x, deep):
+    """Improve the set sel[:m_cur] (cost cur) by additions, drops and swaps; (cost, size).
+
+    `deep` adds ruin-and-recreate moves (drop two nodes, refill greedily); worth it only when no
+    exact search follows to finish the job.
+    """
     nk = kept.shape[0]
     cur_f = 0.0
     for j in range(m_cur):
@@ -331,7 +337,7 @@ def _local_search(sel, m_cur, cur, kept, d, a, cvar, fixed, capc, pu, sp, max_no
             continue
         # Ruin and recreate: drop two nodes, refill greedily (a 2-swap in disguise; the moves
         # above cannot trade two nodes that each cover half of what two others cover).
-        if m_cur >= 2:
+        if deep and m_cur >= 2:
             trial = np.empty(max_nodes, np.int64)
             for p1 in range(m_cur):
                 for p2 in range(p1 + 1, m_cur):
@@ -514,25 +520,33 @@ def _solve(d, a_in, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget
             else:
                 single_cost[i] = fixed[c] + _single_cost(c, d, a, cvar, capc, pu, order_buf)
         starts = np.argsort(single_cost, kind="mergesort")
-        # With an exact search to follow, one start is enough to seed its pruning.
-        n_starts = 1 if k <= exact_max_skus else HEURISTIC_STARTS
-        for r in range(min(n_starts, nk)):
-            sel[0] = kept[starts[r]]
-            cur, m_cur = _local_search(sel, 1, single_cost[starts[r]], kept, d, a, cvar, fixed,
-                                       capc, pu, sp, max_nodes, t_glob, x)
-            if cur < best - EPS:
-                best = cur
-                best_m = m_cur
-                for j in range(m_cur):
-                    best_sel[j] = sel[j]
-        lower = min(relax, best)
-        optimal = best <= lower + EPS
-        if not optimal and k <= exact_max_skus:
-            optimal, best, best_m = _branch_and_bound(
-                kept, d, a, cvar, fixed, capc, pu, sp, max_nodes, budget, best, best_m,
-                best_sel, x)
+        # With an exact search to follow, one shallow start is enough to seed its pruning; the
+        # deep multi-start search runs when there is no exact search or it ran out of budget.
+        exact = k <= exact_max_skus
+        for deep in (False, True):
+            if deep or exact:
+                n_starts = HEURISTIC_STARTS if deep else 1
+                for r in range(min(n_starts, nk)):
+                    sel[0] = kept[starts[r]]
+                    cur, m_cur = _local_search(sel, 1, single_cost[starts[r]], kept, d, a, cvar,
+                                               fixed, capc, pu, sp, max_nodes, t_glob, x, deep)
+                    if cur < best - EPS:
+                        best = cur
+                        best_m = m_cur
+                        for j in range(m_cur):
+                            best_sel[j] = sel[j]
+            lower = min(relax, best)
+            optimal = best <= lower + EPS
             if optimal:
-                lower = best
+                break
+            if not deep and exact:
+                optimal, best, best_m = _branch_and_bound(
+                    kept, d, a, cvar, fixed, capc, pu, sp, max_nodes, budget, best, best_m,
+                    best_sel, x)
+                if optimal:
+                    lower = best
+                    break
+                # Out of budget: the deep heuristic (next pass) gives the answer and its bound.
     m = best_m
     for j in range(m):
         out_sel[j] = best_sel[j]

@@ -1,0 +1,242 @@
+"""`make bench`: every benchmark, one report.
+
+1. the pytest-benchmark suites in bench/ (`pytest bench --benchmark-enable`);
+2. the routing-quality report (`omniroute bench quality`);
+3. a load-generator run (`omniroute loadgen`) against a server this script starts on free
+   loopback ports with `--bench-echo`, so every gRPC figure comes with its echo ratio.
+
+Writes `results/report.md` with the figures, the machine and its load, plus the PNG plots and
+the raw JSON of each part. `--quick` shortens everything (a smoke run of the pipeline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def serving(target: str) -> bool:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    with grpc.insecure_channel(target) as channel:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(),
+                                                              timeout=1.0)
+        except grpc.RpcError:
+            return False
+        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        commit = ""
+    return {"cpus": os.cpu_count(), "cpu": cpu, "system": platform.platform(),
+            "python": platform.python_version(), "load": os.getloadavg(), "commit": commit,
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def run(argv: list[str], log: Path) -> int:
+    print("$", " ".join(argv), flush=True)
+    with log.open("w") as out:
+        process = subprocess.run(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                 check=False)
+    if process.returncode:
+        print(f"  exit {process.returncode}; see {log}", flush=True)
+    return process.returncode
+
+
+def pytest_bench(out: Path, quick: bool) -> list[str]:
+    data = out / "bench.json"
+    code = run([PYTHON, "-m", "pytest", "bench", "-q", "-p", "no:cacheprovider",
+                "--benchmark-disable" if quick else "--benchmark-enable",
+                f"--benchmark-json={data}"], out / "bench.log")
+    lines = ["## Micro-benchmarks (pytest-benchmark, bench/)", ""]
+    if code:
+        lines.append(f"`pytest bench` exited with {code}; see `bench.log`.")
+    if not data.exists() or quick:
+        return [*lines, "Not timed (quick run)." if quick else "No figures.", ""]
+    benchmarks = json.loads(data.read_text()).get("benchmarks", [])
+    lines += ["| benchmark | median | min | ops/s | rounds | extra |", "|---|---|---|---|---|---|"]
+    for b in benchmarks:
+        s = b["stats"]
+        extra = ", ".join(f"{k} {v:,.0f}" if isinstance(v, (int, float)) else f"{k} {v}"
+                          for k, v in b.get("extra_info", {}).items())
+        lines.append(f"| {b['fullname'].split('::', 1)[-1]} | {s['median'] * 1e3:.3f} ms | "
+                     f"{s['min'] * 1e3:.3f} ms | {s['ops']:,.1f} | {s['rounds']} | {extra} |")
+    return [*lines, ""]
+
+
+def quality(out: Path, quick: bool) -> list[str]:
+    args = ["--nodes", "60", "--skus", "400", "--orders", "300", "--milp-sample", "20"] if quick \
+        else []
+    code = run([PYTHON, "-m", "omniroute", "bench", "quality", "--out", str(out), *args],
+               out / "quality.log")
+    md = out / "quality.md"
+    if code or not md.exists():
+        return ["## Routing quality", "", f"failed (exit {code}); see `quality.log`.", ""]
+    return [md.read_text(), ""]
+
+
+def loadgen(out: Path, quick: bool) -> list[str]:
+    port, sync_port = free_port(), free_port()
+    router, sync = f"127.0.0.1:{port}", f"127.0.0.1:{sync_port}"
+    with tempfile.TemporaryDirectory(prefix="omniroute-bench-") as state, \
+            (out / "serve.log").open("w") as log:
+        server = subprocess.Popen(
+            [PYTHON, "-m", "omniroute", "serve", "--bench-echo", "--port", str(port),
+             "--sync-port", str(sync_port), "--metrics-port", "0", "--state", state],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 300
+            while not (serving(router) and serving(sync)):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    return ["## gRPC load", "", "the server did not start; see `serve.log`.",
+                            ""]
+                time.sleep(0.5)
+            data = out / "loadgen.json"
+            duration = "1" if quick else "10"
+            code = run([PYTHON, "-m", "omniroute", "loadgen", "--target", router,
+                        "--sync-target", sync, "--rpc", "route", "--rpc", "batch", "--rpc",
+                        "stream", "--rpc", "availability", "--rpc", "deltas", "--mode", "both",
+                        "--duration", duration, "--json", str(data)], out / "loadgen.log")
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    if code or not data.exists():
+        return ["## gRPC load", "", f"loadgen failed (exit {code}); see `loadgen.log`.", ""]
+    result = json.loads(data.read_text())
+    plot_loadgen(result["phases"], out / "loadgen.png")
+    return loadgen_markdown(result, duration)
+
+
+def loadgen_markdown(result: dict[str, Any], duration: str) -> list[str]:
+    lines = [
+        "## gRPC load (omniroute loadgen)",
+        "",
+        f"Embedded demo network, one router process, {duration} s per phase, 2 client "
+        "processes x 2 channels (16 unary calls or 4 streams in flight per process) on the "
+        "same machine (client and server share the CPUs). Each "
+        "target is preceded by its Echo twin on the same server with the same payloads; "
+        "'x echo' is target / echo, measured seconds apart in one run. Open loop runs at half "
+        "the closed-loop rate of the target; its latencies are from the intended send time. "
+        f"Load average while it ran: {', '.join(f'{v:.2f}' for v in result['load'])}.",
+        "",
+        "| phase | mode | calls/s | items/s | x echo | p50 ms | p90 ms | p99 ms | p99.9 ms | "
+        "p99 x echo | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in result["phases"]:
+        ratio = s.get("throughput_ratio")
+        p99_ratio = s.get("p99_ratio")
+        mode = s["mode"] if s["mode"] == "closed" else f"open @{s['rate']:,.0f}/s"
+        errors = ", ".join(f"{k} {v}" for k, v in sorted(s["errors"].items())) or "none"
+        lines.append(
+            f"| {s['name']} | {mode} | {s['calls_per_s']:,.0f} | {s['items_per_s']:,.0f} "
+            f"{s['item']} | {f'{ratio:.2f}' if ratio else ''} | {s['p50_ms']:.2f} | "
+            f"{s['p90_ms']:.2f} | {s['p99_ms']:.2f} | {s['p99.9_ms']:.2f} | "
+            f"{f'{p99_ratio:.2f}' if p99_ratio else ''} | {errors} |")
+    return [*lines, "", "![loadgen](loadgen.png)", ""]
+
+
+def plot_loadgen(phases: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    targets = [s for s in phases if s.get("twin")]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
+    names = [s["name"] for s in targets]
+    axes[0].bar(names, [s["throughput_ratio"] for s in targets], color="#1f6feb")
+    axes[0].axhline(1.0, color="#8b949e", linestyle="--")
+    axes[0].set_title("throughput as a fraction of the echo ceiling")
+    width = 0.2
+    for k, p in enumerate(("p50", "p90", "p99", "p99.9")):
+        axes[1].bar([i + (k - 1.5) * width for i in range(len(targets))],
+                    [s[f"{p}_ms"] for s in targets], width=width, label=p)
+    axes[1].set_xticks(range(len(targets)), names)
+    axes[1].set_yscale("log")
+    axes[1].set_ylabel("ms")
+    axes[1].set_title("latency percentiles")
+    axes[1].legend()
+    for ax in axes:
+        ax.tick_params(axis="x", labelrotation=25)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=ROOT / "results")
+    parser.add_argument("--quick", action="store_true", help="smoke run: short and small")
+    parser.add_argument("--skip", action="append", default=[],
+                        choices=["pytest", "quality", "loadgen"], help="skip a part")
+    args = parser.parse_args()
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    before = machine()
+    sections: list[str] = []
+    if "loadgen" not in args.skip:  # first: the most load-sensitive figures
+        sections += loadgen(out, args.quick)
+    if "quality" not in args.skip:
+        sections += quality(out, args.quick)
+    if "pytest" not in args.skip:
+        sections += pytest_bench(out, args.quick)
+    after = os.getloadavg()
+    header = [
+        "# omniroute benchmark report",
+        "",
+        f"{before['date']}, commit {before['commit'] or 'unknown'}. Machine: "
+        f"{before['cpus']} CPUs ({before['cpu']}), {before['system']}, Python "
+        f"{before['python']}. Load average (1/5/15 min) before: "
+        f"{', '.join(f'{v:.2f}' for v in before['load'])}; after: "
+        f"{', '.join(f'{v:.2f}' for v in after)}. Figures from a shared or loaded machine "
+        "move; the ratios (to echo, to baselines, to the optimum) move much less.",
+        "",
+    ]
+    report = out / "report.md"
+    report.write_text("\n".join(header + sections))
+    print(f"wrote {report}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
