@@ -105,8 +105,8 @@ def serve(*, network_dir: Path, state_dir: Path, host: str, port: int, sync_port
     router_error: BaseException | None = None
     router = threading.Thread(
         target=_run_router_thread,
-        kwargs={"network_dir": network_dir, "bind": f"{host}:{port}", "stop": stop,
-                "bench_echo": bench_echo},
+        kwargs={"network_dir": network_dir, "state_dir": state_dir, "bind": f"{host}:{port}",
+                "stop": stop, "bench_echo": bench_echo},
         name="router", daemon=True)
 
     def _record(args: threading.ExceptHookArgs) -> None:
@@ -125,8 +125,9 @@ def serve(*, network_dir: Path, state_dir: Path, host: str, port: int, sync_port
     return 1 if router_error is not None else 0
 
 
-def _run_router_thread(*, network_dir: Path, bind: str, stop: threading.Event,
-                       bench_echo: bool) -> None:
+def _run_router_thread(*, network_dir: Path, state_dir: Path, bind: str,
+                       stop: threading.Event, bench_echo: bool) -> None:
     from omniroute.api.server import run_router
 
-    run_router(network_dir=network_dir, bind=bind, stop=stop, bench_echo=bench_echo)
+    run_router(network_dir=network_dir, state_dir=state_dir, bind=bind, stop=stop,
+               bench_echo=bench_echo)

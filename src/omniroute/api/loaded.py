@@ -11,6 +11,7 @@ import threading
 from omniroute.config import Network
 from omniroute.engine import Engine
 from omniroute.errors import Unavailable
+from omniroute.state.live import LiveState
 
 
 class Loaded:
@@ -20,9 +21,10 @@ class Loaded:
         self._ready = threading.Event()
         self._engine: Engine | None = None
         self._network: Network | None = None
+        self._live: LiveState | None = None
 
-    def fill(self, engine: Engine, network: Network) -> None:
-        self._engine, self._network = engine, network
+    def fill(self, engine: Engine, network: Network, live: LiveState | None = None) -> None:
+        self._engine, self._network, self._live = engine, network, live
         self._ready.set()
 
     def _check(self) -> None:
@@ -32,9 +34,15 @@ class Loaded:
 
     @property
     def engine(self) -> Engine:
+        """The engine, switched to the newest live inventory the sidecar has published."""
         self._check()
-        assert self._engine is not None
-        return self._engine
+        engine = self._engine
+        assert engine is not None
+        if self._live is not None:
+            state = self._live.current()
+            if state is not engine.state:
+                engine.use_state(state)
+        return engine
 
     @property
     def network(self) -> Network:

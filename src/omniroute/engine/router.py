@@ -67,6 +67,14 @@ class Engine:
     def state(self) -> EngineState:
         return self._state
 
+    def use_state(self, state: EngineState) -> None:
+        """Route on `state` from now on (the live inventory swaps in grown or remapped arrays).
+
+        A call already running keeps the state it started with: both are read-only here.
+        """
+        self._preparer = Preparer(state)
+        self._state = state
+
     @property
     def inventory_version(self) -> int:
         return int(self._state.version[0])

@@ -331,8 +331,10 @@ class SharedInventory:
     using views in a new request; it remaps when the writer has grown the arrays.
     """
 
-    def __init__(self, directory: Path, header_mm: mmap.mmap) -> None:
+    def __init__(self, directory: Path, header_mm: mmap.mmap, *,
+                 kernel_views: bool = False) -> None:
         self.directory = directory
+        self._kernel_views = kernel_views
         self._header_mm = header_mm
         self.header: I64 = np.frombuffer(header_mm, dtype=np.int64)
         self._data: _Mapped | None = None
@@ -342,8 +344,13 @@ class SharedInventory:
         self.refresh()
 
     @classmethod
-    def open(cls, state_dir: Path) -> SharedInventory:
-        """Map the live state of `state_dir`; FailedPrecondition until a sidecar created it."""
+    def open(cls, state_dir: Path, *, kernel_views: bool = False) -> SharedInventory:
+        """Map the live state of `state_dir`; FailedPrecondition until a sidecar created it.
+
+        `kernel_views` maps the data writable (MAP_SHARED, PROT_WRITE) although the reader never
+        writes: Numba kernels compiled with explicit signatures take mutable arrays only, and a
+        read-only view would not match them. The sidecar stays the one writer by convention.
+        """
         directory = live_dir(state_dir)
         try:
             with (directory / "header").open("rb") as handle:
@@ -353,7 +360,7 @@ class SharedInventory:
         if int(np.frombuffer(header_mm, dtype=np.int64, count=1)[0]) != MAGIC:
             header_mm.close()
             raise FailedPrecondition(f"no live inventory in {directory} yet")
-        return cls(directory, header_mm)
+        return cls(directory, header_mm, kernel_views=kernel_views)
 
     def refresh(self) -> bool:
         """Remap if the writer moved to a new generation; True when it did."""
@@ -362,7 +369,8 @@ class SharedInventory:
             return False
         for _ in range(100):
             try:
-                data = _Mapped(_data_path(self.directory, generation), writable=False)
+                data = _Mapped(_data_path(self.directory, generation),
+                               writable=self._kernel_views)
                 break
             except FileNotFoundError:
                 # Grown (or restarted) twice since we read the number: read it again.

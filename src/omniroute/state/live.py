@@ -1,0 +1,106 @@
+"""Keep the router's `EngineState` in step with the sidecar's live inventory.
+
+The sidecar is the one writer of on-hand, future supply and the catalog; it publishes them in
+shared memory (`state.shared`). A router process builds its static state (nodes, postal and
+carrier tables, rules) from the network files, then swaps in the shared arrays: `current()`
+is called before each request and costs two integer reads when nothing changed.
+
+SKUs the sidecar registered from deltas carry no attributes (the delta has none), so they are
+routed as standard, non-hazmat, returnable SKUs of weight 0 kg until a catalog load gives
+them attributes; this is logged once per SKU.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+
+from omniroute.errors import FailedPrecondition
+from omniroute.state.catalog import Catalog
+from omniroute.state.shared import SharedInventory
+from omniroute.state.store import SKU_STANDARD, EngineState, Inventory, SkuArrays
+
+log = logging.getLogger(__name__)
+
+
+class LiveState:
+    """An `EngineState` whose inventory, supply and catalog follow a `SharedInventory`."""
+
+    def __init__(self, base: EngineState, shared: SharedInventory) -> None:
+        if shared.node_ids != base.catalog.node_ids:
+            raise FailedPrecondition(
+                "the sidecar's live state has different nodes than the router's network; "
+                "start both from the same --data and --state")
+        base_skus = base.catalog.sku_ids
+        if shared.sku_ids()[:len(base_skus)] != base_skus:
+            raise FailedPrecondition(
+                "the sidecar's SKU catalog does not start with the network's skus.csv in order")
+        self._base = base
+        self._shared = shared
+        self._lock = threading.Lock()
+        self._seen = (-1, -1)
+        self._state = base
+        self._reserved = base.inventory.reserved
+
+    @property
+    def shared(self) -> SharedInventory:
+        return self._shared
+
+    def current(self) -> EngineState:
+        """The state to route the next request on; rebuilt only when the sidecar published."""
+        shared = self._shared
+        shared.refresh()
+        key = (shared.generation, shared.version)
+        if key == self._seen:
+            return self._state
+        with self._lock:
+            shared.refresh()
+            key = (shared.generation, shared.version)
+            if key != self._seen:
+                self._state = shared.read_consistent(self._rebuild)
+                self._seen = key
+            return self._state
+
+    def _rebuild(self, shared: SharedInventory) -> EngineState:
+        base, state = self._base, self._state
+        on_hand = shared.on_hand
+        sku_ids = shared.sku_ids()
+        catalog, skus = state.catalog, state.skus
+        if len(sku_ids) != len(catalog.sku_ids):
+            catalog, skus = self._grow_catalog(sku_ids)
+        capacity = on_hand.shape[1]
+        if self._reserved.shape[0] != capacity:
+            # Owner of `reserved` is the router; keep what it holds when the rows grow.
+            grown = np.zeros((capacity, on_hand.shape[2]), dtype=np.int32)
+            rows = min(capacity, self._reserved.shape[0])
+            grown[:rows] = self._reserved[:rows]
+            self._reserved = grown
+        return state._replace(
+            catalog=catalog,
+            skus=skus,
+            inventory=Inventory(on_hand=on_hand, reserved=self._reserved),
+            supply=shared.supply_csr(base.today, n_skus=len(sku_ids)),
+            version=np.array([shared.version], dtype=np.int64),
+        )
+
+    def _grow_catalog(self, sku_ids: list[str]) -> tuple[Catalog, SkuArrays]:
+        base = self._base
+        known = len(base.catalog.sku_ids)
+        new = sku_ids[known:]
+        previous = len(self._state.catalog.sku_ids)
+        for sku in sku_ids[previous:]:
+            log.info("SKU %s registered by the sidecar; routed as standard, 0 kg", sku)
+        old = base.catalog
+        catalog = Catalog(sku_ids, old.node_ids, (), old.postal_codes)
+        # Channels are node attributes, not SKU ones: keep the base numbering exactly.
+        catalog.channel_bit = old.channel_bit
+        extra = len(new)
+        skus = SkuArrays(
+            kind=np.concatenate([base.skus.kind, np.full(extra, SKU_STANDARD, np.int8)]),
+            weight_kg=np.concatenate([base.skus.weight_kg, np.zeros(extra)]),
+            hazmat=np.concatenate([base.skus.hazmat, np.zeros(extra, np.uint8)]),
+            returnable=np.concatenate([base.skus.returnable, np.ones(extra, np.uint8)]),
+        )
+        return catalog, skus
