@@ -6,9 +6,9 @@ import time
 
 import grpc
 import numpy as np
+from server_process import RunningServer
 
 from omniroute.v1 import router_pb2, router_pb2_grpc, sync_pb2, sync_pb2_grpc, types_pb2
-from server_process import RunningServer
 
 NODE = "DC-IL-JOLIET"
 
