@@ -147,3 +147,25 @@ def test_sidecar_dies_with_a_killed_server_and_is_restarted_when_it_crashes(tmp_
         time.sleep(0.1)
     assert not pid_alive(restarted[0]), "sidecar orphaned after SIGKILL of the server"
     stop_server(running)
+
+
+def test_availability_by_region(server: RunningServer) -> None:
+    def query(radius_km: float) -> router_pb2.GetAvailabilityResponse:
+        request = router_pb2.GetAvailabilityRequest(skus=["TSHIRT-BLK-M"], channel="web")
+        request.region.center.postal_code = "60614"
+        request.region.radius_km = radius_km
+        with grpc.insecure_channel(server.router) as channel:
+            reply: router_pb2.GetAvailabilityResponse = router_pb2_grpc.RouterStub(
+                channel).GetAvailability(request, timeout=10)
+        return reply
+
+    chicago = {node.node_id for node in query(80.0).skus[0].nodes}
+    assert chicago
+    assert all("CHI" in node_id or "IL" in node_id for node_id in chicago), chicago
+    everywhere = query(20_000.0).skus[0]
+    assert chicago < {node.node_id for node in everywhere.nodes}
+    assert query(0.001).skus[0].network_atp == 0
+    with pytest.raises(grpc.RpcError) as error:
+        query(-1.0)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "region.radius_km" in error.value.details()

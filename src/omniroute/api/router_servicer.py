@@ -6,11 +6,17 @@ from collections.abc import Iterator
 
 import grpc
 
-from omniroute.api.convert import availability_to_proto, decision_to_proto, order_from_proto
+from omniroute.api.convert import (
+    availability_to_proto,
+    decision_to_proto,
+    order_from_proto,
+    ship_to_from_proto,
+)
 from omniroute.api.loaded import Loaded
 from omniroute.api.metrics import ORDERS_ROUTED, ROUTE_SECONDS
 from omniroute.engine import Engine
 from omniroute.engine.model import Decision, Order
+from omniroute.engine.region import nodes_within
 from omniroute.errors import InvalidArgument, OmnirouteError
 from omniroute.rpc import status_of, unimplemented
 from omniroute.v1 import router_pb2, router_pb2_grpc
@@ -112,13 +118,24 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
                         context: grpc.ServicerContext) -> router_pb2.GetAvailabilityResponse:
         if not request.skus:
             raise InvalidArgument("skus", "at least one SKU is required")
-        if request.WhichOneof("scope") == "region":
-            unimplemented(context, "GetAvailability by region",
-                          "region filters arrive with issue 4")
-        node_ids = tuple(request.nodes.node_ids) if request.HasField("nodes") else ()
-        items = self._engine.availability(list(request.skus), channel=request.channel,
-                                          node_ids=node_ids)
-        return availability_to_proto(items, inventory_version=self._engine.inventory_version)
+        engine = self._engine
+        node_ids: tuple[str, ...] = ()
+        if request.WhichOneof("scope") == "nodes":
+            node_ids = tuple(request.nodes.node_ids)
+        elif request.WhichOneof("scope") == "region":
+            region = request.region
+            node_ids = tuple(nodes_within(
+                engine.state, ship_to_from_proto(region.center, "region.center"),
+                region.radius_km))
+            if not node_ids:
+                return router_pb2.GetAvailabilityResponse(
+                    skus=[router_pb2.SkuAvailability(sku=sku, known=sku in
+                                                     engine.state.catalog.sku_index)
+                          for sku in request.skus],
+                    inventory_version=engine.inventory_version)
+        items = engine.availability(list(request.skus), channel=request.channel,
+                                    node_ids=node_ids)
+        return availability_to_proto(items, inventory_version=engine.inventory_version)
 
 
 def _error_result(error: OmnirouteError, *, prefix: str) -> router_pb2.RouteBatchResult:
