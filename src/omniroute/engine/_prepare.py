@@ -23,6 +23,8 @@ from omniroute.state import (
     EngineState,
 )
 
+_STORE_FULFILLMENTS = (Fulfillment.PICKUP, Fulfillment.SHIP_TO_STORE)
+
 
 class RulesetParams(NamedTuple):
     """A ruleset resolved for one channel, as kernel inputs."""
@@ -56,10 +58,17 @@ def resolve_ruleset(name: str, ruleset: Ruleset, channel: str) -> RulesetParams:
 
 
 class Prepared(NamedTuple):
-    """A validated batch as kernel arrays, plus what the decision builder needs."""
+    """A validated batch as kernel arrays, plus what the decision builder needs.
+
+    The kernel takes the packed `ord_i` / `ord_f` / `lines` (rows `kern.OI_*`, `kern.OF_*`,
+    `kern.LN_*`); the named per-order and per-line fields are views of their rows.
+    """
 
     orders: Sequence[Order]
     rulesets: list[RulesetParams]
+    ord_i: npt.NDArray[np.int64]
+    ord_f: npt.NDArray[np.float64]
+    lines: npt.NDArray[np.int64]
     line_off: npt.NDArray[np.int64]
     postal_idx: npt.NDArray[np.int64]
     lat_deg: npt.NDArray[np.float64]
@@ -68,7 +77,7 @@ class Prepared(NamedTuple):
     level_idx: npt.NDArray[np.int64]
     policy: npt.NDArray[np.int64]
     max_ship: npt.NDArray[np.int64]
-    backorder: npt.NDArray[np.uint8]
+    backorder: npt.NDArray[np.int64]
     params: npt.NDArray[np.float64]
     kind_allowed: npt.NDArray[np.uint8]
     safety: npt.NDArray[np.int64]
@@ -112,7 +121,6 @@ class Preparer:
         sku_index = catalog.sku_index
         sku_kind = state.skus.kind
         levels = state.carrier.level_index
-        n_orders = len(orders)
         line_off = [0]
         postal_idx: list[int] = []
         lat: list[float] = []
@@ -147,36 +155,39 @@ class Preparer:
             ids: set[str] = set()
             needs_ship_to = False
             for i, line in enumerate(order.lines):
-                where = f"{prefix}lines[{i}]"
+                # Field paths are formatted only when raising (per-line f-strings were a tenth
+                # of the validation time).
                 if not line.line_id:
-                    raise InvalidArgument(f"{where}.line_id", "must not be empty")
+                    raise InvalidArgument(f"{prefix}lines[{i}].line_id", "must not be empty")
                 if line.line_id in ids:
-                    raise InvalidArgument(f"{where}.line_id",
+                    raise InvalidArgument(f"{prefix}lines[{i}].line_id",
                                           f"duplicate line_id {line.line_id!r}")
                 ids.add(line.line_id)
                 if line.qty <= 0:
-                    raise InvalidArgument(f"{where}.qty", "must be > 0")
+                    raise InvalidArgument(f"{prefix}lines[{i}].qty", "must be > 0")
                 sku = sku_index.get(line.sku, -1)
-                digital = sku >= 0 and sku_kind[sku] == SKU_DIGITAL
                 ful = line.fulfillment
-                if ful == Fulfillment.DIGITAL and sku >= 0 and not digital:
-                    raise InvalidArgument(f"{where}.fulfillment",
-                                          f"sku {line.sku!r} is not digital")
-                store = -1
-                if ful in (Fulfillment.PICKUP, Fulfillment.SHIP_TO_STORE) and not digital:
-                    store = self._store(line.store_id, ful, f"{where}.store_id")
                 if sku < 0:
+                    if ful in _STORE_FULFILLMENTS:
+                        store = self._store(line.store_id, ful, f"{prefix}lines[{i}].store_id")
+                    else:
+                        store = -1
                     shipped = ful in (Fulfillment.SHIP, Fulfillment.SHIP_TO_STORE)
                     group = kern.G_UNKNOWN_SHIPPED if shipped else kern.G_UNKNOWN_OTHER
-                elif digital:
+                elif sku_kind[sku] == SKU_DIGITAL:
+                    store = -1
                     group = kern.G_DIGITAL
-                elif ful == Fulfillment.PICKUP:
-                    group = kern.G_PICKUP
-                elif ful == Fulfillment.SHIP_TO_STORE:
-                    group = kern.G_STS
                 else:
-                    group = kern.G_CUSTOMER
-                    needs_ship_to = True
+                    if ful == Fulfillment.DIGITAL:
+                        raise InvalidArgument(f"{prefix}lines[{i}].fulfillment",
+                                              f"sku {line.sku!r} is not digital")
+                    if ful in _STORE_FULFILLMENTS:
+                        store = self._store(line.store_id, ful, f"{prefix}lines[{i}].store_id")
+                        group = kern.G_PICKUP if ful == Fulfillment.PICKUP else kern.G_STS
+                    else:
+                        store = -1
+                        group = kern.G_CUSTOMER
+                        needs_ship_to = True
                 line_sku.append(sku)
                 line_qty.append(line.qty)
                 line_group.append(group)
@@ -193,28 +204,10 @@ class Preparer:
             max_ship.append(cap if order.max_shipments == 0 else min(order.max_shipments, cap))
             backorder.append(1 if order.allow_backorder else 0)
             rulesets.append(rs)
-        params = np.empty((n_orders, kern.N_PARAMS), dtype=np.float64)
-        kind_allowed = np.empty((n_orders, len(NODE_KINDS)), dtype=np.uint8)
-        safety = np.empty((n_orders, len(NODE_KINDS)), dtype=np.int64)
-        for o, rs in enumerate(rulesets):
-            params[o] = rs.params
-            kind_allowed[o] = rs.kind_allowed
-            safety[o] = rs.safety_stock
-        return Prepared(
-            orders=orders, rulesets=rulesets,
-            line_off=np.array(line_off, dtype=np.int64),
-            postal_idx=np.array(postal_idx, dtype=np.int64),
-            lat_deg=np.array(lat, dtype=np.float64), lon_deg=np.array(lon, dtype=np.float64),
-            channel_bit=np.array(channel_bit, dtype=np.int64),
-            level_idx=np.array(level_idx, dtype=np.int64),
-            policy=np.array(policy, dtype=np.int64), max_ship=np.array(max_ship, dtype=np.int64),
-            backorder=np.array(backorder, dtype=np.uint8), params=params,
-            kind_allowed=kind_allowed, safety=safety,
-            line_sku=np.array(line_sku, dtype=np.int64),
-            line_qty=np.array(line_qty, dtype=np.int64),
-            line_group=np.array(line_group, dtype=np.int64),
-            line_store=np.array(line_store, dtype=np.int64),
-            max_nodes=max(max_ship, default=1))
+        return assemble(
+            orders, rulesets, line_off,
+            ord_rows=[postal_idx, channel_bit, level_idx, policy, max_ship, backorder],
+            ord_float_rows=[lat, lon], line_rows=[line_sku, line_qty, line_group, line_store])
 
     def _store(self, store_id: str, ful: Fulfillment, field: str) -> int:
         # A store lacking the capability, disabled or not serving the channel is not a bad
@@ -249,3 +242,31 @@ class Preparer:
             raise InvalidArgument(f"{prefix}ship_to.postal_code",
                                   "a postal code or lat/lon is required for shipped lines")
         return 0, 0.0, 0.0
+
+
+def assemble(orders: Sequence[Order], rulesets: list[RulesetParams], line_off: list[int], *,
+             ord_rows: list[list[int]], ord_float_rows: list[list[float]],
+             line_rows: list[list[int]]) -> Prepared:
+    """Pack per-order rows (`kern.OI_*`, `kern.OF_*`) and line rows (`kern.LN_*`) into arrays."""
+    n_orders = len(rulesets)
+    params = np.empty((n_orders, kern.N_PARAMS), dtype=np.float64)
+    kind_allowed = np.empty((n_orders, len(NODE_KINDS)), dtype=np.uint8)
+    safety = np.empty((n_orders, len(NODE_KINDS)), dtype=np.int64)
+    for o, rs in enumerate(rulesets):
+        params[o] = rs.params
+        kind_allowed[o] = rs.kind_allowed
+        safety[o] = rs.safety_stock
+    ord_i = np.array(ord_rows, dtype=np.int64).reshape(kern.N_ORD_I, n_orders)
+    ord_f = np.array(ord_float_rows, dtype=np.float64).reshape(kern.N_ORD_F, n_orders)
+    lines = np.array(line_rows, dtype=np.int64).reshape(kern.N_LN, -1)
+    return Prepared(
+        orders=orders, rulesets=rulesets, ord_i=ord_i, ord_f=ord_f, lines=lines,
+        line_off=np.array(line_off, dtype=np.int64),
+        postal_idx=ord_i[kern.OI_POSTAL], lat_deg=ord_f[kern.OF_LAT],
+        lon_deg=ord_f[kern.OF_LON], channel_bit=ord_i[kern.OI_CHANNEL_BIT],
+        level_idx=ord_i[kern.OI_LEVEL], policy=ord_i[kern.OI_POLICY],
+        max_ship=ord_i[kern.OI_MAX_SHIP], backorder=ord_i[kern.OI_BACKORDER], params=params,
+        kind_allowed=kind_allowed, safety=safety, line_sku=lines[kern.LN_SKU],
+        line_qty=lines[kern.LN_QTY], line_group=lines[kern.LN_GROUP],
+        line_store=lines[kern.LN_STORE],
+        max_nodes=max(ord_rows[kern.OI_MAX_SHIP], default=1))

@@ -12,7 +12,7 @@ import numpy.typing as npt
 from omniroute.config import Network
 from omniroute.engine import _kernels as kern
 from omniroute.engine._numba import compile_all
-from omniroute.engine._prepare import Prepared, Preparer
+from omniroute.engine._prepare import Prepared, Preparer, assemble
 from omniroute.engine._search import EXACT_BUDGET_SETS, EXACT_MAX_SKUS
 from omniroute.engine.availability import FutureSupply, NodeAvailability, SkuAvailability
 from omniroute.engine.explain import explain_candidates
@@ -37,17 +37,54 @@ _STATUS = {int(s): s for s in Status}
 
 
 class KernelOutputs(NamedTuple):
-    """What `route_orders` wrote for a batch."""
+    """What `route_orders` wrote for a batch (the named fields are views of `out_i` / `out_f`)."""
 
-    rec_off: npt.NDArray[np.int64]
     rec: npt.NDArray[np.int64]
-    shp_off: npt.NDArray[np.int64]
     shp_i: npt.NDArray[np.int64]
     shp_f: npt.NDArray[np.float64]
+    out_i: npt.NDArray[np.int64]
+    out_f: npt.NDArray[np.float64]
+    rec_off: npt.NDArray[np.int64]
+    shp_off: npt.NDArray[np.int64]
     status: npt.NDArray[np.int64]
+    optimal: npt.NDArray[np.int64]
     cost: npt.NDArray[np.float64]
     lower_bound: npt.NDArray[np.float64]
-    optimal: npt.NDArray[np.uint8]
+
+
+class StaticArrays(NamedTuple):
+    """Kernel inputs packed once per state from columns that never change after load."""
+
+    node_f: npt.NDArray[np.float64]
+    """Rows `kern.NF_*`."""
+    node_i: npt.NDArray[np.int64]
+    """Rows `kern.NI_*`."""
+    car_f: npt.NDArray[np.float64]
+    """Row 0 the zone bands' max km, then base cost per level, then per-kg cost per level."""
+
+
+def pack_static(state: EngineState) -> StaticArrays:
+    nodes, car = state.nodes, state.carrier
+    # Owners (store.py): none of these columns has a writer after load, so a copy stays true.
+    node_f = np.ascontiguousarray(np.stack(
+        [nodes.lat_deg, nodes.lon_deg, nodes.handling_cost, nodes.pick_cost]).astype(np.float64))
+    node_i = np.ascontiguousarray(np.stack(
+        [nodes.priority, nodes.capability_mask, nodes.channel_mask, nodes.processing_days]
+    ).astype(np.int64))
+    car_f = np.ascontiguousarray(np.concatenate(
+        [car.band_max_km[None, :], car.base_cost, car.per_kg_cost]).astype(np.float64))
+    return StaticArrays(node_f, node_i, car_f)
+
+
+def new_outputs(n_orders: int, n_rec: int, n_shp: int) -> KernelOutputs:
+    out_i = np.zeros((kern.N_OUT_I, n_orders + 1), np.int64)
+    out_f = np.empty((n_orders, kern.N_COSTS + 1), np.float64)
+    return KernelOutputs(
+        rec=np.empty((n_rec, 5), np.int64), shp_i=np.empty((n_shp, 7), np.int64),
+        shp_f=np.empty((n_shp, 4), np.float64), out_i=out_i, out_f=out_f,
+        rec_off=out_i[kern.OUT_REC_OFF], shp_off=out_i[kern.OUT_SHP_OFF],
+        status=out_i[kern.OUT_STATUS, :n_orders], optimal=out_i[kern.OUT_OPTIMAL, :n_orders],
+        cost=out_f[:, :kern.N_COSTS], lower_bound=out_f[:, kern.C_LOWER_BOUND])
 
 
 class Engine:
@@ -56,6 +93,7 @@ class Engine:
     def __init__(self, state: EngineState) -> None:
         self._state = state
         self._preparer = Preparer(state)
+        self._static = pack_static(state)
         self.exact_max_skus = EXACT_MAX_SKUS
         self.exact_budget_sets = EXACT_BUDGET_SETS
 
@@ -73,6 +111,7 @@ class Engine:
         A call already running keeps the state it started with: both are read-only here.
         """
         self._preparer = Preparer(state)
+        self._static = pack_static(state)
         self._state = state
 
     @property
@@ -89,16 +128,9 @@ class Engine:
         name = next(iter(rules.rulesets))
         from omniroute.engine._prepare import resolve_ruleset
         rs = resolve_ruleset(name, rules.rulesets[name], "*")
-        one = np.array([0, 1], dtype=np.int64)
-        prepared = Prepared(
-            orders=(), rulesets=[rs], line_off=one, postal_idx=np.zeros(1, np.int64),
-            lat_deg=np.zeros(1), lon_deg=np.zeros(1), channel_bit=np.full(1, 63, np.int64),
-            level_idx=np.zeros(1, np.int64), policy=np.ones(1, np.int64),
-            max_ship=np.full(1, rs.max_shipments, np.int64), backorder=np.ones(1, np.uint8),
-            params=rs.params[None, :].copy(), kind_allowed=rs.kind_allowed[None, :].copy(),
-            safety=rs.safety_stock[None, :].copy(), line_sku=np.zeros(1, np.int64),
-            line_qty=np.ones(1, np.int64), line_group=np.full(1, kern.G_CUSTOMER, np.int64),
-            line_store=np.full(1, -1, np.int64), max_nodes=rs.max_shipments)
+        prepared = assemble(
+            (), [rs], [0, 1], ord_rows=[[0], [63], [0], [1], [rs.max_shipments], [1]],
+            ord_float_rows=[[0.0], [0.0]], line_rows=[[0], [1], [kern.G_CUSTOMER], [-1]])
         self._run(prepared)
 
     def route(self, order: Order) -> Decision:
@@ -113,66 +145,69 @@ class Engine:
         return self._decisions(prepared, self._run(prepared))
 
     def _run(self, p: Prepared) -> KernelOutputs:
-        s = self._state
-        nodes, skus, inv, sup, postal, car = (s.nodes, s.skus, s.inventory, s.supply, s.postal,
-                                              s.carrier)
         n_orders = len(p.line_off) - 1
         n_lines = int(p.line_off[-1])
         n_rec = n_lines * 3 + n_lines * (p.max_nodes + 1) + 4
         n_shp = n_lines * (p.max_nodes + 1) + 4
         while True:
-            out = KernelOutputs(
-                rec_off=np.zeros(n_orders + 1, np.int64), rec=np.empty((n_rec, 5), np.int64),
-                shp_off=np.zeros(n_orders + 1, np.int64), shp_i=np.empty((n_shp, 7), np.int64),
-                shp_f=np.empty((n_shp, 4), np.float64), status=np.empty(n_orders, np.int64),
-                cost=np.empty((n_orders, kern.N_COSTS), np.float64),
-                lower_bound=np.empty(n_orders, np.float64), optimal=np.empty(n_orders, np.uint8))
-            code = kern.route_orders(
-                nodes.kind, nodes.lat_deg, nodes.lon_deg, nodes.priority, nodes.capability_mask,
-                nodes.channel_mask, nodes.daily_capacity_units, nodes.capacity_used_today,
-                nodes.handling_cost, nodes.pick_cost, nodes.processing_days, nodes.enabled,
-                skus.kind, skus.weight_kg, skus.hazmat, inv.on_hand, inv.reserved,
-                sup.sku_offsets, sup.node_idx, sup.day, sup.qty,
-                postal.distance_km, postal.zone_idx, car.band_max_km, car.transit_days,
-                car.promise_days, car.base_cost, car.per_kg_cost, s.digital_node_idx,
-                p.line_off, p.postal_idx, p.lat_deg, p.lon_deg, p.channel_bit, p.level_idx,
-                p.policy, p.max_ship, p.backorder, p.params, p.kind_allowed, p.safety,
-                p.line_sku, p.line_qty, p.line_group, p.line_store,
-                self.exact_max_skus, self.exact_budget_sets,
-                out.rec_off, out.rec, out.shp_off, out.shp_i, out.shp_f, out.status, out.cost,
-                out.lower_bound, out.optimal)
-            if code == kern.ROUTE_OK:
+            out = new_outputs(n_orders, n_rec, n_shp)
+            if kern.route_orders(*self.kernel_args(p, out)) == kern.ROUTE_OK:
                 return out
             n_rec *= 2  # sized from a bound, so this is defensive
             n_shp *= 2
 
+    def kernel_args(self, p: Prepared, out: KernelOutputs) -> tuple[object, ...]:
+        """`route_orders`'s arguments for a prepared batch (the benchmark times the call)."""
+        s = self._state
+        st = self._static
+        nodes, skus, inv, sup, postal, car = (s.nodes, s.skus, s.inventory, s.supply, s.postal,
+                                              s.carrier)
+        return (st.node_f, st.node_i, nodes.kind, nodes.enabled, nodes.daily_capacity_units,
+                nodes.capacity_used_today, skus.kind, skus.weight_kg, skus.hazmat, inv.on_hand,
+                inv.reserved, sup.sku_offsets, sup.node_idx, sup.day, sup.qty,
+                postal.distance_km, postal.zone_idx, st.car_f, car.transit_days,
+                car.promise_days, s.digital_node_idx,
+                p.line_off, p.ord_i, p.ord_f, p.params, p.kind_allowed, p.safety, p.lines,
+                self.exact_max_skus, self.exact_budget_sets,
+                out.rec, out.shp_i, out.shp_f, out.out_i, out.out_f)
+
     def _decisions(self, p: Prepared, out: KernelOutputs) -> list[Decision]:
         s = self._state
         node_ids = s.catalog.node_ids
-        zone_number = s.carrier.zone_number
+        zone_number = s.carrier.zone_number.tolist()
         processing = s.nodes.processing_days
         today = s.today
         version = int(s.version[0])
+        # Plain Python lists: numpy scalar reads cost ~0.1 us each, a dozen per order.
         rec_off = out.rec_off.tolist()
         shp_off = out.shp_off.tolist()
+        line_off = p.line_off.tolist()
+        status = out.status.tolist()
+        optimal = out.optimal.tolist()
+        lower_bound = out.lower_bound.tolist()
         # Only the used rows: the buffers are sized for the worst case.
         rec = out.rec[:rec_off[-1]].tolist()
         shp_i = out.shp_i[:shp_off[-1]].tolist()
         shp_f = out.shp_f[:shp_off[-1]].tolist()
         costs = out.cost.tolist()
+        r_now = kern.R_NOW
+        r_backorder = kern.R_BACKORDER
         decisions: list[Decision] = []
         for o, order in enumerate(p.orders):
-            l0 = int(p.line_off[o])
+            l0 = line_off[o]
             lines = order.lines
             by_shipment: dict[int, list[ShipmentLine]] = {}
             backorders: list[Backorder] = []
             unfilled: list[Unfilled] = []
             for line_g, node, qty, kind, aux in rec[rec_off[o]:rec_off[o + 1]]:
                 line = lines[line_g - l0]
-                if kind == kern.R_NOW:
-                    by_shipment.setdefault(aux, []).append(
-                        ShipmentLine(line.line_id, line.sku, qty))
-                elif kind == kern.R_BACKORDER:
+                if kind == r_now:
+                    got = by_shipment.get(aux)
+                    if got is None:
+                        by_shipment[aux] = [ShipmentLine(line.line_id, line.sku, qty)]
+                    else:
+                        got.append(ShipmentLine(line.line_id, line.sku, qty))
+                elif kind == r_backorder:
                     backorders.append(Backorder(line.line_id, line.sku, qty, node_ids[node],
                                                 today + dt.timedelta(days=aux)))
                 else:
@@ -190,21 +225,21 @@ class Engine:
                 shipments.append(Shipment(
                     node_id=node_ids[node], fulfillment=_FULFILLMENT[ful],
                     lines=tuple(by_shipment.get(t, ())), destination=where,
-                    zone=int(zone_number[zone_idx]) if zone_idx >= 0 else 0,
+                    zone=zone_number[zone_idx] if zone_idx >= 0 else 0,
                     distance_km=distance, transit_days=transit,
                     processing_days=int(processing[node]), weight_kg=weight, ship_cost=ship,
                     handling_cost=handling, ship_date_offset_days=offset))
             c = costs[o]
             rs = p.rulesets[o]
             decision = Decision(
-                order_id=order.order_id, status=_STATUS[int(out.status[o])],
+                order_id=order.order_id, status=_STATUS[status[o]],
                 shipments=tuple(shipments), backorders=tuple(backorders),
                 unfilled=tuple(unfilled),
                 cost=CostTotals(ship_cost=c[kern.C_SHIP], handling_cost=c[kern.C_HANDLING],
                                 split_penalty=c[kern.C_SPLIT], unfilled_penalty=c[kern.C_UNFILLED],
                                 other_terms=c[kern.C_OTHER], total=c[kern.C_TOTAL]),
                 ruleset=rs.name, ruleset_version=rs.version, inventory_version=version,
-                optimal=bool(out.optimal[o]), lower_bound=float(out.lower_bound[o]))
+                optimal=bool(optimal[o]), lower_bound=lower_bound[o])
             if order.explain:
                 decision = explain_candidates(self, p, o, decision)
             decisions.append(decision)

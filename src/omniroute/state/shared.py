@@ -151,14 +151,6 @@ def _data_path(directory: Path, generation: int) -> Path:
     return directory / f"data-{generation:08d}"
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class SharedInventoryWriter:
     """The sidecar's handle: builds generations and publishes changes under the seqlock.
 
