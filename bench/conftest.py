@@ -15,7 +15,7 @@ import pytest
 
 from omniroute.config import Rules
 from omniroute.engine import Engine
-from omniroute.engine.model import Order, OrderLine, ShipTo
+from omniroute.engine.model import Fulfillment, Order, OrderLine, ShipTo, SplitPolicy
 from omniroute.state import (
     CAP_GIFT_CARD,
     CAP_HAZMAT,
@@ -135,6 +135,38 @@ def random_orders(n: int, n_lines: int = 5, seed: int = 7) -> list[Order]:
         orders.append(Order(order_id=f"o{o}", channel="web",
                             ship_to=ShipTo(postal_code=f"{int(rng.integers(100, 1000)):03d}"),
                             service_level="ground", lines=lines))
+    return orders
+
+
+def mixed_orders(n: int, seed: int = 14) -> list[Order]:
+    """A retail mix: 1-8 lines (mostly 1-3), ground / two_day / next_day, 5% of lines picked up
+    or shipped to a store, 10% ship-complete orders, 20% allowing backorders."""
+    rng = np.random.default_rng(seed)
+    first_store = N_DCS + N_VENDORS
+    orders = []
+    for o in range(n):
+        n_lines = int(rng.choice([1, 2, 3, 4, 5, 6, 8], p=[0.3, 0.25, 0.17, 0.1, 0.08, 0.06,
+                                                           0.04]))
+        lines = []
+        for i, s in enumerate(rng.choice(N_SKUS, n_lines, replace=False)):
+            r = rng.random()
+            store = f"N{int(rng.integers(first_store, N_NODES - 1)):04d}"
+            if r < 0.03:
+                ful, store_id = Fulfillment.PICKUP, store
+            elif r < 0.05:
+                ful, store_id = Fulfillment.SHIP_TO_STORE, store
+            else:
+                ful, store_id = Fulfillment.SHIP, ""
+            lines.append(OrderLine(line_id=f"L{i}", sku=f"S{int(s):06d}",
+                                   qty=int(rng.integers(1, 4)), fulfillment=ful,
+                                   store_id=store_id))
+        orders.append(Order(
+            order_id=f"m{o}", channel="web",
+            ship_to=ShipTo(postal_code=f"{int(rng.integers(100, 1000)):03d}"),
+            service_level=str(rng.choice(["ground", "two_day", "next_day"], p=[0.7, 0.2, 0.1])),
+            split_policy=(SplitPolicy.SHIP_COMPLETE if rng.random() < 0.1
+                          else SplitPolicy.ALLOW_SPLIT),
+            allow_backorder=bool(rng.random() < 0.2), lines=tuple(lines)))
     return orders
 
 

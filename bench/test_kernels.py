@@ -2,13 +2,23 @@
 
 Targets (issue 3): kernel <= 20 us median for a 5-line order; route_batch >= 50,000 orders/s on
 one core. Smoke mode (`--benchmark-disable`) runs each once.
+
+The issue's three figures:
+
+- kernel alone, 5-line order: `test_route_kernel_call_only` (median; one order, warm) and
+  `test_route_kernel_mixed_five_line_orders` (`median_us_per_order` over 200 different orders);
+- whole in-process path: `test_engine_route_five_lines` (median);
+- batch throughput: `orders_per_s` of `test_route_batch_throughput` (5-line orders) and
+  `test_route_batch_throughput_mixed` (a retail mix of 1-8 lines, see `conftest.mixed_orders`).
 """
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
-from conftest import N_NODES, N_SKUS, random_orders
+from conftest import N_NODES, N_SKUS, mixed_orders, random_orders
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from omniroute.engine import Engine
@@ -30,29 +40,35 @@ def test_route_kernel_five_lines(benchmark: BenchmarkFixture, big_engine: Engine
 
 
 def test_route_kernel_call_only(benchmark: BenchmarkFixture, big_engine: Engine) -> None:
-    """Just the `route_orders` call: the figure the 20 us target is about."""
+    """Just the `route_orders` call for one 5-line order: the figure the 20 us target is about."""
     (order,) = random_orders(1, seed=11)
     p = big_engine._preparer.prepare((order,), batch=False)
     out = big_engine._run(p)
-    s = big_engine.state
-    nodes, skus, inv, sup, postal, car = (s.nodes, s.skus, s.inventory, s.supply, s.postal,
-                                          s.carrier)
-    args = (nodes.kind, nodes.lat_deg, nodes.lon_deg, nodes.priority, nodes.capability_mask,
-            nodes.channel_mask, nodes.daily_capacity_units, nodes.capacity_used_today,
-            nodes.handling_cost, nodes.pick_cost, nodes.processing_days, nodes.enabled,
-            skus.kind, skus.weight_kg, skus.hazmat, inv.on_hand, inv.reserved,
-            sup.sku_offsets, sup.node_idx, sup.day, sup.qty,
-            postal.distance_km, postal.zone_idx, car.band_max_km, car.transit_days,
-            car.promise_days, car.base_cost, car.per_kg_cost, s.digital_node_idx,
-            p.line_off, p.postal_idx, p.lat_deg, p.lon_deg, p.channel_bit, p.level_idx,
-            p.policy, p.max_ship, p.backorder, p.params, p.kind_allowed, p.safety,
-            p.line_sku, p.line_qty, p.line_group, p.line_store,
-            big_engine.exact_max_skus, big_engine.exact_budget_sets,
-            out.rec_off, out.rec, out.shp_off, out.shp_i, out.shp_f, out.status, out.cost,
-            out.lower_bound, out.optimal)
+    args = big_engine.kernel_args(p, out)
     benchmark.pedantic(kern.route_orders, args=args, rounds=5000, iterations=1,
                        warmup_rounds=100)
     assert out.optimal[0] == 1
+
+
+def test_route_kernel_mixed_five_line_orders(benchmark: BenchmarkFixture,
+                                             big_engine: Engine) -> None:
+    """The `route_orders` call for each of 200 different 5-line orders (cold rows, single-node
+    and split orders mixed); `extra_info` has the median over orders."""
+    orders = random_orders(200, seed=21)
+    calls = []
+    for order in orders:
+        p = big_engine._preparer.prepare((order,), batch=False)
+        calls.append(big_engine.kernel_args(p, big_engine._run(p)))
+    samples: list[float] = []
+
+    def run_all() -> None:
+        for args in calls:
+            t0 = time.perf_counter()
+            kern.route_orders(*args)
+            samples.append(time.perf_counter() - t0)
+
+    benchmark.pedantic(run_all, rounds=5, iterations=1, warmup_rounds=1)
+    benchmark.extra_info["median_us_per_order"] = round(float(np.median(samples)) * 1e6, 1)
 
 
 def test_route_kernel_per_order_without_dispatch(benchmark: BenchmarkFixture,
@@ -76,7 +92,19 @@ def test_engine_route_five_lines(benchmark: BenchmarkFixture, big_engine: Engine
 
 
 def test_route_batch_throughput(benchmark: BenchmarkFixture, big_engine: Engine) -> None:
+    """1,000 different 5-line orders per `route_batch` call."""
     orders = random_orders(BATCH, seed=12)
+    decisions = benchmark.pedantic(big_engine.route_batch, args=(orders,), rounds=20,
+                                   iterations=1, warmup_rounds=1)
+    assert len(decisions) == BATCH
+    if benchmark.stats is not None:
+        benchmark.extra_info["orders_per_s"] = round(BATCH / benchmark.stats.stats.median)
+
+
+def test_route_batch_throughput_mixed(benchmark: BenchmarkFixture, big_engine: Engine) -> None:
+    """1,000 orders of a retail mix: 1 to 8 lines, service levels, some pickups and
+    ship-to-store lines, ship-complete and backorder orders (see `mixed_orders`)."""
+    orders = mixed_orders(BATCH, seed=14)
     decisions = benchmark.pedantic(big_engine.route_batch, args=(orders,), rounds=20,
                                    iterations=1, warmup_rounds=1)
     assert len(decisions) == BATCH

@@ -249,15 +249,18 @@ def _reason_from_rules(rule, g):
 
 
 @inline
-def _supply_cover(sku, n, need, sup_offsets, sup_node, sup_day, sup_qty,
-                  promised):
-    """(units coverable up to `need` from n's not-yet-promised supply, day when they are)."""
+def _supply_cover(sku, n, need, sup_offsets, sup_node, sup_day, sup_qty, promised, shift):
+    """(units coverable up to `need` from n's not-yet-promised supply, day when they are).
+
+    `promised[r + shift]` is what this order already promised of supply row r (the order's
+    rows are packed into a small local array: see `route_orders`).
+    """
     got = 0
     day = 0
     for r in range(sup_offsets[sku], sup_offsets[sku + 1]):
         # Supply dated before today is overdue, not promisable (it is not on hand either).
         if sup_node[r] == n and sup_day[r] >= 0:
-            free = sup_qty[r] - promised[r]
+            free = sup_qty[r] - promised[r + shift]
             if free > 0:
                 got += free
                 day = sup_day[r]
@@ -267,16 +270,31 @@ def _supply_cover(sku, n, need, sup_offsets, sup_node, sup_day, sup_qty,
 
 
 @inline
-def _promise_supply(sku, n, qty, sup_offsets, sup_node, sup_day, sup_qty,
-                    promised):
+def _promise_supply(sku, n, qty, sup_offsets, sup_node, sup_day, sup_qty, promised, shift):
     for r in range(sup_offsets[sku], sup_offsets[sku + 1]):
         if qty <= 0:
             return
         if sup_node[r] == n and sup_day[r] >= 0:
-            take = min(qty, sup_qty[r] - promised[r])
+            take = min(qty, sup_qty[r] - promised[r + shift])
             if take > 0:
-                promised[r] += take
+                promised[r + shift] += take
                 qty -= take
+
+
+@inline
+def _atp_at(sku, s, n, on_hand, reserved, safety, node_kind, used_slot, used_node, used_qty,
+            n_used):
+    """ATP of slot s (SKU `sku`) at node n now: the state's ATP less what this order took.
+
+    Read per use instead of a dense [slot, node] copy per order: most nodes hold none of a SKU,
+    and the copy (five 1,000-node rows) cost more than routing a single-node order. The order's
+    takings are the short list `used_*` (one row per allocation of stock).
+    """
+    v = max(0, np.int64(on_hand[0, sku, n]) - reserved[sku, n] - safety[node_kind[n]])
+    for u in range(n_used):
+        if used_slot[u] == s and used_node[u] == n:
+            v -= used_qty[u]
+    return max(0, v)
 
 
 @inline
@@ -333,49 +351,133 @@ def _group_lines(dest, l0, n_l, ln_group, ln_store, ln_qty, sts_demand,
     return n
 
 
+# Rows of the packed argument arrays (built once per state / per batch by the wrapper: a
+# numba call pays per argument, and each small per-batch array costs the wrapper an allocation).
+NF_LAT, NF_LON, NF_HANDLING, NF_PICK = range(4)
+N_NODE_F = 4
+NI_PRIORITY, NI_CAPS, NI_CHANNELS, NI_PROCESSING = range(4)
+N_NODE_I = 4
+OI_POSTAL, OI_CHANNEL_BIT, OI_LEVEL, OI_POLICY, OI_MAX_SHIP, OI_BACKORDER = range(6)
+N_ORD_I = 6
+OF_LAT, OF_LON = range(2)
+N_ORD_F = 2
+LN_SKU, LN_QTY, LN_GROUP, LN_STORE = range(4)
+N_LN = 4
+# Rows of the per-order integer output ([row, order], n_orders + 1 columns: CSR offsets).
+OUT_REC_OFF, OUT_SHP_OFF, OUT_STATUS, OUT_OPTIMAL = range(4)
+N_OUT_I = 4
+C_LOWER_BOUND = N_COSTS
+"""Column of the per-order float output after the cost terms."""
+
+
 @kernel(i64,
-        # nodes
-        i8_1, f64_1, f64_1, i64_1, i64_1, i64_1, i64_1, i64_1, f64_1, f64_1, i64_1, u8_1,
+        # static node columns, node kind, mutable node columns
+        f64_2, i64_2, i8_1, u8_1, i64_1, i64_1,
         # skus, inventory, supply
         i8_1, f64_1, u8_1, i32_3, i32_2, i64_1, i32_1, i32_1, i64_1,
-        # postal table, carrier, digital node
-        f64_2, i8_2, f64_1, i64_2, i64_1, f64_2, f64_2, i64,
-        # orders
-        i64_1, i64_1, f64_1, f64_1, i64_1, i64_1, i64_1, i64_1, u8_1, f64_2, u8_2, i64_2,
-        # lines
-        i64_1, i64_1, i64_1, i64_1,
+        # postal table, carrier (bands + base + per_kg packed), digital node
+        f64_2, i8_2, f64_2, i64_2, i64_1, i64,
+        # orders, lines
+        i64_1, i64_2, f64_2, f64_2, u8_2, i64_2, i64_2,
         # search knobs
         i64, i64,
         # outputs
-        i64_1, i64_2, i64_1, i64_2, f64_2, i64_1, f64_2, f64_1, u8_1)
-def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_channels,
-                 node_daily_cap, node_cap_used, node_handling, node_pick, node_processing,
-                 node_enabled,
+        i64_2, i64_2, f64_2, i64_2, f64_2)
+def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_cap_used,
                  sku_kind, sku_weight, sku_hazmat, on_hand, reserved,
                  sup_offsets, sup_node, sup_day, sup_qty,
-                 postal_dist, postal_zone, band_max, transit, promise, base_cost, per_kg,
-                 digital_node,
-                 ord_line_off, ord_postal, ord_lat, ord_lon, ord_channel_bit, ord_level,
-                 ord_policy, ord_max_ship, ord_backorder, ord_params, ord_kind_allowed,
-                 ord_safety,
-                 ln_sku, ln_qty, ln_group, ln_store,
+                 postal_dist, postal_zone, car_f, transit, promise, digital_node,
+                 ord_line_off, ord_i, ord_f, ord_params, ord_kind_allowed, ord_safety, lines,
                  exact_max_skus, budget,
-                 rec_off, rec, shp_off, shp_i, shp_f, ord_status, ord_cost, ord_lb,
-                 ord_optimal):
+                 rec, shp_i, shp_f, out_i, out_f):
     """Route every order of a batch independently against the same state (no reservation).
+
+    Static node, carrier, order and line columns come packed (rows `NF_*`, `NI_*`, `OI_*`,
+    `OF_*`, `LN_*`; a numba call pays per argument); per-order outputs are `out_i` (rows
+    `OUT_*`) and `out_f` (cost terms, then the lower bound).
 
     Orders are CSR over lines (`ord_line_off`). Writes records and shipments per order (CSR by
     `rec_off` / `shp_off`) and the per-order status, cost terms, lower bound and optimal flag.
     Returns ROUTE_OUT_OF_SPACE if the output arrays are too small (the wrapper sizes them).
     """
+    node_lat = node_f[NF_LAT]
+    node_lon = node_f[NF_LON]
+    node_handling = node_f[NF_HANDLING]
+    node_pick = node_f[NF_PICK]
+    node_priority = node_i[NI_PRIORITY]
+    node_caps = node_i[NI_CAPS]
+    node_channels = node_i[NI_CHANNELS]
+    node_processing = node_i[NI_PROCESSING]
+    n_levels = transit.shape[0]
+    band_max = car_f[0]
+    base_cost = car_f[1:1 + n_levels]
+    per_kg = car_f[1 + n_levels:1 + 2 * n_levels]
+    ord_postal = ord_i[OI_POSTAL]
+    ord_channel_bit = ord_i[OI_CHANNEL_BIT]
+    ord_level = ord_i[OI_LEVEL]
+    ord_policy = ord_i[OI_POLICY]
+    ord_max_ship = ord_i[OI_MAX_SHIP]
+    ord_backorder = ord_i[OI_BACKORDER]
+    ord_lat = ord_f[OF_LAT]
+    ord_lon = ord_f[OF_LON]
+    ln_sku = lines[LN_SKU]
+    ln_qty = lines[LN_QTY]
+    ln_group = lines[LN_GROUP]
+    ln_store = lines[LN_STORE]
+    rec_off = out_i[OUT_REC_OFF]
+    shp_off = out_i[OUT_SHP_OFF]
+    ord_status = out_i[OUT_STATUS]
+    ord_optimal = out_i[OUT_OPTIMAL]
     n_nodes = node_kind.shape[0]
     n_orders = ord_line_off.shape[0] - 1
-    promised = np.zeros(sup_qty.shape[0], np.int64)
     cust_km = np.empty(n_nodes, np.float64)
     cust_zone = np.empty(n_nodes, np.int8)
     store_km = np.empty(n_nodes, np.float64)
     store_zone = np.empty(n_nodes, np.int8)
+    # Remaining capacity as of this call; each order restores the nodes it used (see the end
+    # of the order loop), so orders stay independent without a 1,000-node refill per order.
     cap_left = np.empty(n_nodes, np.int64)
+    for n in range(n_nodes):
+        cap_left[n] = max(0, node_daily_cap[n] - node_cap_used[n])
+    # Candidate index of a node while one group is built (-1 elsewhere; reset after each use).
+    cand_of = np.full(n_nodes, -1, np.int64)
+    cand_buf = np.empty(n_nodes, np.int64)
+    cand_flag = np.zeros(n_nodes, np.uint8)
+    hit = np.empty(n_nodes, np.int64)
+    pair_n = np.empty(4 * n_nodes, np.int64)
+    pair_v = np.empty(4 * n_nodes, np.int64)
+    pair_g = np.empty(4 * n_nodes, np.int64)
+    # Per-order scratch, sized for the batch's largest order and sliced per order: allocating
+    # two dozen small arrays per order measured a few us of each order.
+    max_l = 1
+    max_ms = 1
+    for o in range(n_orders):
+        max_l = max(max_l, ord_line_off[o + 1] - ord_line_off[o])
+        max_ms = max(max_ms, ord_max_ship[o])
+    max_ent_all = max_l * (max_ms + 2) + 2
+    sc_slot_of_line = np.empty(max_l, np.int64)
+    sc_slot_sku = np.empty(max_l, np.int64)
+    sc_demand = np.empty(max_l, np.int64)
+    sc_unfilled = np.empty(max_l, np.int64)
+    sc_reason = np.empty(max_l, np.int64)
+    sc_sts_demand = np.empty(max_l, np.int64)
+    sc_grp_dest = np.empty(max_l + 1, np.int64)
+    sc_gl_order = np.empty(max_l, np.int64)
+    sc_g_slot = np.empty(max_l, np.int64)
+    sc_g_d = np.empty(max_l, np.int64)
+    sc_g_sku = np.empty(max_l, np.int64)
+    sc_backordered = np.empty(max_l, np.int64)
+    sc_bo_node = np.empty(max_l, np.int64)
+    sc_bo_day = np.empty(max_l, np.int64)
+    sc_used_slot = np.empty(max_ent_all, np.int64)
+    sc_used_node = np.empty(max_ent_all, np.int64)
+    sc_used_qty = np.empty(max_ent_all, np.int64)
+    sc_ent_line = np.empty(max_ent_all, np.int64)
+    sc_ent_node = np.empty(max_ent_all, np.int64)
+    sc_ent_qty = np.empty(max_ent_all, np.int64)
+    sc_ent_dest = np.empty(max_ent_all, np.int64)
+    sc_ent_ful = np.empty(max_ent_all, np.int64)
+    sc_ent_denom = np.empty(max_ent_all, np.float64)
     n_rec = 0
     n_shp = 0
     rec_off[0] = 0
@@ -395,8 +497,17 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
         kind_allowed = ord_kind_allowed[o]
         sfs = 1 if params[P_SHIP_FROM_STORE] != 0.0 else 0
         # Distinct known SKUs of the order ("slots"); ATP is per slot and shared by its lines.
-        slot_of_line = np.full(n_l, -1, np.int64)
-        slot_sku = np.empty(n_l, np.int64)
+        for i in range(n_l):  # one loop for every line-sized scratch that starts filled
+            sc_slot_of_line[i] = -1
+            sc_demand[i] = 0
+            sc_unfilled[i] = 0
+            sc_reason[i] = 0
+            sc_sts_demand[i] = 0
+            sc_backordered[i] = 0
+            sc_bo_node[i] = -1
+            sc_bo_day[i] = 0
+        slot_of_line = sc_slot_of_line[:n_l]
+        slot_sku = sc_slot_sku[:n_l]
         k = 0
         for i in range(n_l):
             sku = ln_sku[l0 + i]
@@ -411,21 +522,21 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
                 found = k
                 k += 1
             slot_of_line[i] = found
-        atp = np.empty((max(k, 1), n_nodes), np.int64)
         safety = ord_safety[o]
+        # Supply rows of the order's SKUs, packed: slot s's row r is promised[r + shift[s]].
+        # (A batch-wide array over all supply rows would have to be zeroed per call.)
+        shift = np.empty(max(k, 1), np.int64)
+        n_prom = 0
         for s in range(k):
-            sellable = on_hand[0, slot_sku[s]]
-            held = reserved[slot_sku[s]]
-            for n in range(n_nodes):
-                atp[s, n] = max(0, np.int64(sellable[n]) - held[n] - safety[node_kind[n]])
-        # Rules 1-3 and the ship capability: the same for every SKU of the order.
-        node_ok = np.empty(n_nodes, np.uint8)
-        for n in range(n_nodes):
-            cap_left[n] = max(0, node_daily_cap[n] - node_cap_used[n])
-            node_ok[n] = 1 if (node_enabled[n] != 0 and kind_allowed[node_kind[n]] != 0
-                               and (node_channels[n] >> channel_bit) & 1 != 0
-                               and (node_kind[n] != KIND_STORE or sfs != 0)
-                               and node_caps[n] & CAP_SHIP != 0) else 0
+            shift[s] = n_prom - sup_offsets[slot_sku[s]]
+            n_prom += sup_offsets[slot_sku[s] + 1] - sup_offsets[slot_sku[s]]
+        promised = np.zeros(max(n_prom, 1), np.int64)
+        # Stock this order took so far (see `_atp_at`): one row per allocation of stock.
+        max_used = n_l * (max(max_nodes, 1) + 2) + 2
+        used_slot = sc_used_slot[:max_used]
+        used_node = sc_used_node[:max_used]
+        used_qty = sc_used_qty[:max_used]
+        n_used = 0
         # Destination row for the customer group: the postal table row, or computed once.
         if ord_postal[o] >= 0:
             cust_km_v = postal_dist[ord_postal[o]]
@@ -436,18 +547,18 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
             cust_km_v = cust_km
             cust_zone_v = cust_zone
         # Per-line outcome scratch.
-        demand = np.zeros(n_l, np.int64)     # units the current group still has to place
-        unfilled = np.zeros(n_l, np.int64)
-        reason = np.zeros(n_l, np.int64)
-        sts_demand = np.zeros(n_l, np.int64)
+        demand = sc_demand[:n_l]  # units the current group still has to place
+        unfilled = sc_unfilled[:n_l]
+        reason = sc_reason[:n_l]
+        sts_demand = sc_sts_demand[:n_l]
         max_ent = n_l * (max(max_nodes, 1) + 2) + 2
-        ent_line = np.empty(max_ent, np.int64)
-        ent_node = np.empty(max_ent, np.int64)
-        ent_qty = np.empty(max_ent, np.int64)
-        ent_dest = np.empty(max_ent, np.int64)
-        ent_ful = np.empty(max_ent, np.int64)
+        ent_line = sc_ent_line[:max_ent]
+        ent_node = sc_ent_node[:max_ent]
+        ent_qty = sc_ent_qty[:max_ent]
+        ent_dest = sc_ent_dest[:max_ent]
+        ent_ful = sc_ent_ful[:max_ent]
         # Remaining capacity of the node when its group started (capacity_balance divides by it).
-        ent_denom = np.empty(max_ent, np.float64)
+        ent_denom = sc_ent_denom[:max_ent]
         n_ent = 0
         gap = 0.0
         all_optimal = True
@@ -491,11 +602,15 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
                 reason[i] = NO_ELIGIBLE_NODE
                 continue
             mto = sku_kind[slot_sku[s]] == SKU_MADE_TO_ORDER
-            stock = q if mto else atp[s, st]
+            stock = q if mto else _atp_at(slot_sku[s], s, st, on_hand, reserved, safety,
+                                          node_kind, used_slot, used_node, used_qty, n_used)
             take = max(0, min(q, stock, cap_left[st]))
             if take > 0:
                 if not mto:
-                    atp[s, st] -= take
+                    used_slot[n_used] = s
+                    used_node[n_used] = st
+                    used_qty[n_used] = take
+                    n_used += 1
                 cap_left[st] -= take
                 n_ent = _add_entry(ent_line, ent_node, ent_qty, ent_dest, ent_ful, ent_denom,
                                    n_ent, i, st, take, st, F_PICKUP, 1.0)
@@ -510,10 +625,11 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
             if ln_group[l0 + i] == G_STS:
                 sts_demand[i] = ln_qty[l0 + i]
         n_ent_pre = n_ent  # entries of groups 1 and 2
+        n_used_pre = n_used
 
         # Shipped groups: the customer, then stores named by SHIP_TO_STORE lines, then stores
         # reached only by pickup shortfalls, each in order of first appearance.
-        grp_dest = np.empty(n_l + 1, np.int64)
+        grp_dest = sc_grp_dest[:n_l + 1]
         n_grp = 0
         for i in range(n_l):
             if ln_group[l0 + i] == G_CUSTOMER:
@@ -531,10 +647,10 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
                     if not known:
                         grp_dest[n_grp] = st
                         n_grp += 1
-        gl_order = np.empty(n_l, np.int64)
-        g_slot = np.empty(n_l, np.int64)
-        g_d = np.empty(n_l, np.int64)
-        g_sku = np.empty(n_l, np.int64)
+        gl_order = sc_gl_order[:n_l]
+        g_slot = sc_g_slot[:n_l]
+        g_d = sc_g_d[:n_l]
+        g_sku = sc_g_sku[:n_l]
         sel_order = np.empty(max(max_nodes, 1), np.int64)
         for gi in range(n_grp):
             dest = grp_dest[gi]
@@ -581,12 +697,18 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
             gs = g_slot[:kg]
             gsku = g_sku[:kg]
             gd = g_d[:kg].copy()
-            # Eligible (slot, node) pairs, cheapest test first: most nodes hold none of a
-            # SKU, so ATP decides before anything else is read. Rule numbers (for reasons and
-            # explain) come from `_eligibility`, only when some units stay unfilled.
-            pair_ok = np.zeros((kg, n_nodes), np.uint8)
-            is_cand = np.zeros(n_nodes, np.uint8)
+            # Eligible (slot, node) pairs. Only nodes holding sellable stock of the SKU can
+            # have ATP, so a scan of the SKU's on-hand row (contiguous int32) picks them and
+            # the rules run for those alone; made-to-order SKUs (no stock check) scan every
+            # node. Rule numbers (for reasons and explain) come from `_eligibility`, only when
+            # some units stay unfilled.
             limit = promise[level]
+            if pair_n.shape[0] < kg * n_nodes:
+                pair_n = np.empty(kg * n_nodes, np.int64)
+                pair_v = np.empty(kg * n_nodes, np.int64)
+                pair_g = np.empty(kg * n_nodes, np.int64)
+            n_pair = 0
+            n_cand = 0
             for g in range(kg):
                 sku = gsku[g]
                 kind = sku_kind[sku]
@@ -599,27 +721,57 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
                 if sku_hazmat[sku] != 0:
                     need |= CAP_HAZMAT
                 row = gs[g]
-                for n in range(n_nodes):
-                    if (not mto and atp[row, n] <= 0) or node_ok[n] == 0 or cap_left[n] <= 0:
+                # Nodes to test, in index order: branch-free compaction of the stocked ones.
+                n_hit = 0
+                if mto:
+                    for n in range(n_nodes):
+                        hit[n] = n
+                    n_hit = n_nodes
+                else:
+                    sellable = on_hand[0, sku]
+                    for n in range(n_nodes):
+                        hit[n_hit] = n
+                        n_hit += 1 if sellable[n] > 0 else 0
+                for t in range(n_hit):
+                    n = hit[t]
+                    if cap_left[n] <= 0 or node_caps[n] & need != need:
                         continue
-                    if node_caps[n] & need != need:
+                    # Rules 1-3 (what the ship capability test above leaves of them).
+                    if (node_enabled[n] == 0 or kind_allowed[node_kind[n]] == 0
+                            or (node_channels[n] >> channel_bit) & 1 == 0
+                            or (node_kind[n] == KIND_STORE and sfs == 0)):
                         continue
                     days = transit[level, zone_row[n]]
                     if not mto:
                         days += node_processing[n]
                     if days > limit:
                         continue
-                    pair_ok[g, n] = 1
-                    is_cand[n] = 1
-            n_cand = 0
-            cand = np.empty(n_nodes, np.int64)
+                    if mto:
+                        q = gd[g]
+                    else:
+                        q = min(_atp_at(sku, row, n, on_hand, reserved, safety, node_kind,
+                                        used_slot, used_node, used_qty, n_used), gd[g])
+                        if q <= 0:
+                            continue
+                    pair_g[n_pair] = g
+                    pair_n[n_pair] = n
+                    pair_v[n_pair] = q
+                    n_pair += 1
+                    cand_flag[n] = 1
+            # Candidates by node index (the search breaks ties by candidate order); the scan
+            # also clears the flags for the next group.
             for n in range(n_nodes):
-                if is_cand[n] != 0:
-                    cand[n_cand] = n
-                    n_cand += 1
+                cand_buf[n_cand] = n
+                n_cand += cand_flag[n]
+                cand_flag[n] = 0
+            cand = cand_buf[:n_cand].copy()
+            for c in range(n_cand):
+                cand_of[cand[c]] = c
             total_units = 0
             for g in range(kg):
                 total_units += gd[g]
+            w_dist = params[P_W_DISTANCE]
+            w_balance = params[P_W_CAPACITY]
             fixed = np.empty(n_cand, np.float64)
             cvar = np.empty((kg, n_cand), np.float64)
             a = np.zeros((kg, n_cand), np.int64)
@@ -627,20 +779,21 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
             for c in range(n_cand):
                 n = cand[c]
                 z = zone_row[n]
+                # A zero weight skips its term's reads (the cold distance row of the postal
+                # table) and its division; 0.0 * a finite value adds exactly 0.0 anyway.
                 fixed[c] = (w_cost * (base_cost[level, z] + node_handling[n])
-                            + params[P_W_DISTANCE] * km_row[n]
+                            + (w_dist * km_row[n] if w_dist != 0.0 else 0.0)
                             + params[P_W_PRIORITY] * node_priority[n])
                 capc[c] = min(cap_left[n], total_units)
-                balance = params[P_W_CAPACITY] / cap_left[n]
+                balance = w_balance / cap_left[n] if w_balance != 0.0 else 0.0
                 for g in range(kg):
                     sku = gsku[g]
                     cvar[g, c] = (w_cost * (per_kg[level, z] * sku_weight[sku] + node_pick[n])
                                   + balance)
-                    if pair_ok[g, n] != 0:
-                        if sku_kind[sku] == SKU_MADE_TO_ORDER:
-                            a[g, c] = gd[g]
-                        else:
-                            a[g, c] = min(atp[gs[g], n], gd[g])
+            for t in range(n_pair):
+                a[pair_g[t], cand_of[pair_n[t]]] = pair_v[t]
+            for c in range(n_cand):
+                cand_of[cand[c]] = -1
             sel = np.zeros(max(max_nodes, 1), np.int64)
             x = np.zeros((kg, max(max_nodes, 1)), np.int64)
             info = np.zeros(4)
@@ -680,7 +833,10 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
                     if q == 0:
                         continue
                     if sku_kind[gsku[g]] != SKU_MADE_TO_ORDER:
-                        atp[gs[g], n] -= q
+                        used_slot[n_used] = gs[g]
+                        used_node[n_used] = n
+                        used_qty[n_used] = q
+                        n_used += 1
                     cap_left[n] -= q
                     for t in range(n_go):
                         if q == 0:
@@ -698,7 +854,12 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
                     leftover = True
             if leftover:
                 rule = np.empty((kg, n_nodes), np.int8)
-                _eligibility(gsku, gs, atp, cap_left, zone_row, level, channel_bit,
+                atp_g = np.empty((kg, n_nodes), np.int64)
+                for g in range(kg):
+                    for n in range(n_nodes):
+                        atp_g[g, n] = _atp_at(gsku[g], gs[g], n, on_hand, reserved, safety,
+                                              node_kind, used_slot, used_node, used_qty, n_used)
+                _eligibility(gsku, np.arange(kg), atp_g, cap_left, zone_row, level, channel_bit,
                              kind_allowed, sfs, node_kind, node_caps, node_channels,
                              node_processing, node_enabled, sku_kind, sku_hazmat, transit,
                              promise, rule)
@@ -711,9 +872,10 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
                         unfilled[i] += demand[i]
                         demand[i] = 0
 
-        backordered = np.zeros(n_l, np.int64)
-        bo_node = np.full(n_l, -1, np.int64)
-        bo_day = np.zeros(n_l, np.int64)
+        n_touch = n_ent  # entries whose nodes' capacity this order used (restored below)
+        backordered = sc_backordered[:n_l]
+        bo_node = sc_bo_node[:n_l]
+        bo_day = sc_bo_day[:n_l]
         killed = False
         any_unfilled = False
         for i in range(n_l):
@@ -725,11 +887,9 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
                 # Back to the state after groups 1 and 2: the whole shipped part is decided
                 # as one backorder at one node.
                 for e in range(n_ent_pre, n_ent):
-                    i = ent_line[e]
-                    if sku_kind[ln_sku[l0 + i]] != SKU_MADE_TO_ORDER:
-                        atp[slot_of_line[i], ent_node[e]] += ent_qty[e]
                     cap_left[ent_node[e]] += ent_qty[e]
                 n_ent = n_ent_pre
+                n_used = n_used_pre
                 best_n = -1
                 best_day = 0
                 best_cost = np.inf
@@ -754,11 +914,12 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
                                                                     sts_demand[i]):
                                 need += (ln_qty[l0 + i] if ln_group[l0 + i] == G_CUSTOMER
                                          else sts_demand[i])
-                        need -= atp[g, n]
+                        need -= _atp_at(slot_sku[g], g, n, on_hand, reserved, safety, node_kind,
+                                        used_slot, used_node, used_qty, n_used)
                         if need <= 0:
                             continue
                         got, d_day = _supply_cover(slot_sku[g], n, need, sup_offsets, sup_node,
-                                                   sup_day, sup_qty, promised)
+                                                   sup_day, sup_qty, promised, shift[g])
                         if got < need:
                             ok = False
                             break
@@ -832,7 +993,7 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
                                           sku_hazmat) != 0:
                             continue
                         got, day = _supply_cover(sku, n, need, sup_offsets, sup_node, sup_day,
-                                                 sup_qty, promised)
+                                                 sup_qty, promised, shift[slot_of_line[i]])
                         if got == 0:
                             continue
                         if dest == DEST_CUSTOMER:
@@ -852,15 +1013,15 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
                             best_cost = cost
                     if best_n >= 0:
                         _promise_supply(sku, best_n, best_got, sup_offsets, sup_node, sup_day,
-                                        sup_qty, promised)
+                                        sup_qty, promised, shift[slot_of_line[i]])
                         backordered[i] = best_got
                         bo_node[i] = best_n
                         bo_day[i] = best_day
                         unfilled[i] -= best_got
-        # Reset this order's supply promises (orders of a batch are independent).
-        for g in range(k):
-            for r in range(sup_offsets[slot_sku[g]], sup_offsets[slot_sku[g] + 1]):
-                promised[r] = 0
+        # Capacity back to the call's values for the next order (orders are independent).
+        for e in range(n_touch):
+            n = ent_node[e]
+            cap_left[n] = max(0, node_daily_cap[n] - node_cap_used[n])
 
         # Outputs: shipments (entries merged per node, destination and fulfilment), records.
         if killed:
@@ -962,7 +1123,7 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
                 n_unfilled += unfilled[i]
         rec_off[o + 1] = n_rec
         shp_off[o + 1] = n_shp
-        cost = ord_cost[o]
+        cost = out_f[o]
         cost[C_SHIP] = ship_money
         cost[C_HANDLING] = handling_money
         cost[C_SPLIT] = params[P_SPLIT] * n_split
@@ -980,9 +1141,9 @@ def route_orders(node_kind, node_lat, node_lon, node_priority, node_caps, node_c
             ord_status[o] = 4
         ord_optimal[o] = 1 if all_optimal else 0
         if all_optimal:
-            ord_lb[o] = cost[C_TOTAL]
+            cost[C_LOWER_BOUND] = cost[C_TOTAL]
         elif killed:
-            ord_lb[o] = 0.0
+            cost[C_LOWER_BOUND] = 0.0
         else:
-            ord_lb[o] = max(0.0, cost[C_TOTAL] - gap)
+            cost[C_LOWER_BOUND] = max(0.0, cost[C_TOTAL] - gap)
     return ROUTE_OK

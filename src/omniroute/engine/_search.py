@@ -471,11 +471,21 @@ def _solve(d, a_in, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget
         cand = cand[np.argsort(keys, kind="mergesort")]
         kept = np.empty(n, np.int64)
         nk = 0
+        # Kept nodes inside the dominance window, listed per SKU they can ship: a dominator of
+        # ci ships every SKU ci ships, so only the shortest of ci's SKU lists needs checking.
+        # Same count (and so the same kept set) as comparing ci with the whole window, at a
+        # fraction of the comparisons: most stores ship one SKU of the order.
+        win_list = np.empty((k, DOMINANCE_WINDOW), np.int64)
+        win_len = np.zeros(k, np.int64)
         for i in range(n):
             ci = cand[i]
+            best_s = -1
+            for s in range(k):
+                if a[s, ci] > 0 and (best_s < 0 or win_len[s] < win_len[best_s]):
+                    best_s = s
             dominators = 0
-            for j in range(min(nk, DOMINANCE_WINDOW)):
-                cj = kept[j]
+            for t in range(win_len[best_s]):
+                cj = kept[win_list[best_s, t]]
                 # cj dominates ci: no dearer fixed, no less capacity, and for every SKU ci
                 # could ship, at least its units at no higher unit cost (written out: see above).
                 dom = fixed[cj] <= fixed[ci] and capc[cj] >= capc[ci]
@@ -489,6 +499,11 @@ def _solve(d, a_in, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget
                     if dominators >= max_nodes:
                         break
             if dominators < max_nodes:
+                if nk < DOMINANCE_WINDOW:
+                    for s in range(k):
+                        if a[s, ci] > 0:
+                            win_list[s, win_len[s]] = nk
+                            win_len[s] += 1
                 kept[nk] = ci
                 nk += 1
         kept = kept[:nk]

@@ -93,7 +93,8 @@ class Engine:
     def __init__(self, state: EngineState) -> None:
         self._state = state
         self._preparer = Preparer(state)
-        self._static = pack_static(state)
+        # The state and its packed static columns, swapped as one (see `use_state`).
+        self._packed = (state, pack_static(state))
         self.exact_max_skus = EXACT_MAX_SKUS
         self.exact_budget_sets = EXACT_BUDGET_SETS
 
@@ -110,8 +111,9 @@ class Engine:
 
         A call already running keeps the state it started with: both are read-only here.
         """
+        packed = (state, pack_static(state))
         self._preparer = Preparer(state)
-        self._static = pack_static(state)
+        self._packed = packed
         self._state = state
 
     @property
@@ -158,8 +160,7 @@ class Engine:
 
     def kernel_args(self, p: Prepared, out: KernelOutputs) -> tuple[object, ...]:
         """`route_orders`'s arguments for a prepared batch (the benchmark times the call)."""
-        s = self._state
-        st = self._static
+        s, st = self._packed  # one read: a concurrent `use_state` cannot mix two states
         nodes, skus, inv, sup, postal, car = (s.nodes, s.skus, s.inventory, s.supply, s.postal,
                                               s.carrier)
         return (st.node_f, st.node_i, nodes.kind, nodes.enabled, nodes.daily_capacity_units,
