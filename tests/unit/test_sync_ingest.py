@@ -24,6 +24,7 @@ from omniroute.sync.ledger import (
     Duplicate,
     Rejected,
     SupplyColumns,
+    delta_rows,
     empty_deltas,
     empty_supply,
 )
@@ -34,10 +35,10 @@ ADD, CANCEL = 1, 2
 
 def deltas(*rows: tuple[str, str, int, int, int]) -> DeltaColumns:
     """rows of (sku, node, disposition, kind, qty)."""
-    return DeltaColumns([r[0] for r in rows], [r[1] for r in rows],
-                        np.array([r[2] for r in rows], dtype=np.int64),
-                        np.array([r[3] for r in rows], dtype=np.int64),
-                        np.array([r[4] for r in rows], dtype=np.int64))
+    return delta_rows([r[0] for r in rows], [r[1] for r in rows],
+                      np.array([r[2] for r in rows], dtype=np.int64),
+                      np.array([r[3] for r in rows], dtype=np.int64),
+                      np.array([r[4] for r in rows], dtype=np.int64))
 
 
 def supply(*rows: tuple[str, str, int, int, str]) -> SupplyColumns:

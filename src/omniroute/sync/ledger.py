@@ -54,14 +54,61 @@ SKU_ID_PATTERN = re.compile(r"^[^\s|,]{1,128}$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class DeltaColumns(NamedTuple):
-    """A batch's inventory deltas, column by column (enum fields as wire numbers)."""
+_NO_TIMES: I64 = np.zeros(0, dtype=np.int64)
 
-    sku: list[str]
-    node_id: list[str]
+
+class DeltaColumns(NamedTuple):
+    """A batch's inventory deltas, column by column, ids dictionary-encoded: delta i is
+    (sku_ids[sku_ref[i]], node_ids[node_ref[i]], disposition[i], kind[i], qty[i]), enum
+    fields as wire numbers, with event time `event_ns[i]` (ns since the epoch) when that
+    column is not empty. Validation works per table entry, not per delta, so a batch of
+    10k deltas over a few hundred ids costs a few hundred dict look-ups. A table may repeat an
+    id and hold ids no delta refers to; a ref outside its table is a bad delta."""
+
+    sku_ids: list[str]
+    sku_ref: I64
+    node_ids: list[str]
+    node_ref: I64
     disposition: I64
     kind: I64
     qty: I64
+    event_ns: I64 = _NO_TIMES
+
+    @property
+    def size(self) -> int:
+        """Number of deltas (`len()` of a NamedTuple counts its fields)."""
+        return len(self.qty)
+
+
+def delta_rows(sku: list[str], node_id: list[str], disposition: I64, kind: I64,
+               qty: I64) -> DeltaColumns:
+    """Columns from one id per delta (as `InventoryDelta` rows carry them)."""
+    ref = np.arange(len(sku), dtype=np.int64)
+    return DeltaColumns(sku, ref, node_id, ref, disposition, kind, qty)
+
+
+def concat_deltas(first: DeltaColumns, second: DeltaColumns) -> DeltaColumns:
+    """`first`'s deltas followed by `second`'s."""
+    if not first.size:
+        return second
+    if not second.size:
+        return first
+    return DeltaColumns(
+        first.sku_ids + second.sku_ids,
+        np.concatenate([first.sku_ref, second.sku_ref + len(first.sku_ids)]),
+        first.node_ids + second.node_ids,
+        np.concatenate([first.node_ref, second.node_ref + len(first.node_ids)]),
+        np.concatenate([first.disposition, second.disposition]),
+        np.concatenate([first.kind, second.kind]), np.concatenate([first.qty, second.qty]),
+        # Times are all or nothing per batch: rows without one count as "no time" (0).
+        _NO_TIMES if not (len(first.event_ns) or len(second.event_ns)) else np.concatenate(
+            [_times_or_zeros(first), _times_or_zeros(second)]))
+
+
+def _times_or_zeros(deltas: DeltaColumns) -> I64:
+    if len(deltas.event_ns) == deltas.size:
+        return deltas.event_ns
+    return np.zeros(deltas.size, dtype=np.int64)
 
 
 class SupplyColumns(NamedTuple):
@@ -74,7 +121,7 @@ class SupplyColumns(NamedTuple):
 
 def empty_deltas() -> DeltaColumns:
     z = np.zeros(0, dtype=np.int64)
-    return DeltaColumns([], [], z, z, z)
+    return DeltaColumns([], z, [], z, z, z, z)
 
 
 def empty_supply() -> SupplyColumns:
@@ -245,9 +292,18 @@ class Ledger:
         known = self.sources.get(source_id)
         if known is not None and sequence <= known.sequence:
             return Duplicate(known.lsn)
+        n = deltas.size
+        lengths = {"sku_ref": len(deltas.sku_ref), "node_ref": len(deltas.node_ref),
+                   "disposition": len(deltas.disposition), "kind": len(deltas.kind), "qty": n}
+        if len(set(lengths.values())) > 1 or len(deltas.event_ns) not in (0, n):
+            lengths["event_time_unix_ns"] = len(deltas.event_ns)
+            sizes = ", ".join(f"{k} {v}" for k, v in lengths.items())
+            return Rejected([DeltaError(-1, False, "columns",
+                                        f"columns differ in length ({sizes})")])
         errors: list[DeltaError] = []
         new_skus: dict[str, int] = {}
-        sku_idx = self._sku_indices(deltas.sku, new_skus, errors, supply=False)
+        sku_idx = self._sku_indices(deltas.sku_ids, deltas.sku_ref, new_skus, errors,
+                                    supply=False)
         cells = self._inventory_after(deltas, sku_idx, errors)
         supply_after = self._supply_after(supply, new_skus, errors)
         if errors:
@@ -261,7 +317,7 @@ class Ledger:
         skeys = list(supply_after)
         record = BatchRecord(
             source_id=source_id, sequence=sequence, applied_at_ns=now_ns, event_ns=event_ns,
-            deltas=len(deltas.sku) + len(supply.sku), first_new_sku=len(self.sku_ids),
+            deltas=n + len(supply.sku), first_new_sku=len(self.sku_ids),
             new_skus=list(new_skus), disposition=d_idx.astype(np.int8).tobytes(),
             sku=s_idx.astype(np.int32).tobytes(), node=n_idx.astype(np.int32).tobytes(),
             value=values.astype(np.int32).tobytes(),
@@ -305,35 +361,48 @@ class Ledger:
             self.sku_index[sku] = first + i
         self.sku_ids.extend(skus)
 
-    def _sku_indices(self, skus: list[str], new_skus: dict[str, int],
+    def _sku_indices(self, table: list[str], ref: I64, new_skus: dict[str, int],
                      errors: list[DeltaError], *, supply: bool) -> I64:
+        """SKU index of each delta (new SKUs get tentative ones); < 0 for a bad delta."""
         index = self.sku_index
-        sku_idx = np.fromiter((index.get(s, -1) for s in skus), dtype=np.int64, count=len(skus))
-        for i in np.flatnonzero(sku_idx < 0).tolist():
-            sku = skus[i]
-            tentative = new_skus.get(sku)
-            if tentative is None:
-                if not SKU_ID_PATTERN.match(sku):
-                    errors.append(DeltaError(i, supply, "sku", f"invalid SKU id {sku!r}: 1 to "
-                                             "128 characters, no spaces, '|' or ','"))
-                    continue
-                tentative = new_skus[sku] = len(self.sku_ids) + len(new_skus)
-            sku_idx[i] = tentative
+        entry = _table_lookup(index, table)
+        ref = _checked_refs(ref, len(table), errors, supply=supply, field="sku_ref")
+        sku_idx = entry[ref]
+        unknown = np.flatnonzero(sku_idx == _UNKNOWN)
+        if unknown.size:
+            # New SKUs are numbered in order of their first delta, whatever the table order.
+            refs = ref[unknown]
+            _, first = np.unique(refs, return_index=True)
+            for j in np.sort(first).tolist():
+                sku = table[refs[j]]
+                tentative = new_skus.get(sku)
+                if tentative is None:
+                    if not SKU_ID_PATTERN.match(sku):
+                        entry[refs[j]] = _INVALID
+                        continue
+                    tentative = new_skus[sku] = len(self.sku_ids) + len(new_skus)
+                entry[refs[j]] = tentative
+            sku_idx[unknown] = entry[refs]
+            for i in unknown[sku_idx[unknown] == _INVALID].tolist():
+                errors.append(DeltaError(i, supply, "sku", f"invalid SKU id {table[ref[i]]!r}: "
+                                         "1 to 128 characters, no spaces, '|' or ','"))
         return sku_idx
 
-    def _node_indices(self, nodes: list[str], errors: list[DeltaError], *,
+    def _node_indices(self, table: list[str], ref: I64, errors: list[DeltaError], *,
                       supply: bool) -> I64:
-        index = self.node_index
-        node_idx = np.fromiter((index.get(n, -1) for n in nodes), dtype=np.int64,
-                               count=len(nodes))
-        for i in np.flatnonzero(node_idx < 0).tolist():
-            errors.append(DeltaError(i, supply, "node_id", f"unknown node {nodes[i]!r}"))
+        """Node index of each delta; < 0 for a bad delta."""
+        entry = _table_lookup(self.node_index, table)
+        ref = _checked_refs(ref, len(table), errors, supply=supply, field="node_ref")
+        node_idx = entry[ref]
+        for i in np.flatnonzero(node_idx == _UNKNOWN).tolist():
+            errors.append(DeltaError(i, supply, "node_id",
+                                     f"unknown node {table[ref[i]]!r}"))
         return node_idx
 
     def _inventory_after(self, deltas: DeltaColumns, sku_idx: I64, errors: list[DeltaError]
                          ) -> tuple[I64, I64, I64, I64]:
         """Validate inventory deltas; the after-image (disp, sku, node, value) of each cell."""
-        node_idx = self._node_indices(deltas.node_id, errors, supply=False)
+        node_idx = self._node_indices(deltas.node_ids, deltas.node_ref, errors, supply=False)
         disposition, kind, qty = deltas.disposition, deltas.kind, deltas.qty
         bad_disp = (disposition < 1) | (disposition > N_DISPOSITIONS)
         bad_kind = (kind != KIND_ADJUST) & (kind != KIND_SET)
@@ -377,8 +446,9 @@ class Ledger:
         after = base[seg] + running - before[seg]
         for j in np.flatnonzero((after < 0) | (after > INT32_MAX)).tolist():
             i = int(pos[order[j]])
-            where = (f"{DISPOSITIONS[d[j]]} on-hand of {deltas.sku[i]!r} at "
-                     f"{deltas.node_id[i]!r}")
+            where = (f"{DISPOSITIONS[d[j]]} on-hand of "
+                     f"{deltas.sku_ids[deltas.sku_ref[i]]!r} at "
+                     f"{deltas.node_ids[deltas.node_ref[i]]!r}")
             if after[j] < 0:
                 errors.append(DeltaError(i, False, "qty", f"would make {where} {after[j]} (< 0)"))
             else:
@@ -392,8 +462,9 @@ class Ledger:
                       errors: list[DeltaError]) -> dict[tuple[int, int, int], int]:
         if not supply.sku:
             return {}
-        sku_idx = self._sku_indices(supply.sku, new_skus, errors, supply=True)
-        node_idx = self._node_indices(supply.node_id, errors, supply=True)
+        rows = np.arange(len(supply.sku), dtype=np.int64)
+        sku_idx = self._sku_indices(supply.sku, rows, new_skus, errors, supply=True)
+        node_idx = self._node_indices(supply.node_id, rows, errors, supply=True)
         after: dict[tuple[int, int, int], int] = {}
         for i, (action, qty, date) in enumerate(zip(supply.action.tolist(), supply.qty.tolist(),
                                                     supply.available_date, strict=True)):
@@ -438,6 +509,33 @@ class Ledger:
             if len(self._dates) < 100_000:
                 self._dates[date] = day
         return day
+
+
+# Table look-up results below zero: not in the catalog (yet), an id that cannot be registered,
+# a ref outside its table (the error is recorded where it is found).
+_UNKNOWN, _INVALID, _BAD_REF = -1, -2, -3
+
+
+def _table_lookup(index: dict[str, int], table: list[str]) -> I64:
+    """Catalog index of each table entry, _UNKNOWN if absent, plus a trailing _BAD_REF slot
+    that out-of-range refs are pointed at."""
+    entry = np.empty(len(table) + 1, dtype=np.int64)
+    entry[:-1] = np.fromiter((index.get(t, _UNKNOWN) for t in table), dtype=np.int64,
+                             count=len(table))
+    entry[-1] = _BAD_REF
+    return entry
+
+
+def _checked_refs(ref: I64, n_table: int, errors: list[DeltaError], *, supply: bool,
+                  field: str) -> I64:
+    """`ref` with out-of-range values (recorded as errors) pointed at the _BAD_REF slot."""
+    bad = (ref < 0) | (ref >= n_table)
+    if not bad.any():
+        return ref
+    for i in np.flatnonzero(bad).tolist():
+        errors.append(DeltaError(i, supply, field,
+                                 f"{ref[i]} is outside its id table ({n_table} ids)"))
+    return np.where(bad, n_table, ref)
 
 
 def _zeros(n_skus: int, n_nodes: int) -> I32:

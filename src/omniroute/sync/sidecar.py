@@ -16,8 +16,7 @@ from pathlib import Path
 
 from omniroute.rpc import Server
 from omniroute.sync.ingest import Ingestor
-from omniroute.sync.servicer import SERVICE_NAME, InventorySyncServicer
-from omniroute.v1 import sync_pb2_grpc
+from omniroute.sync.servicer import SERVICE_NAME, InventorySyncServicer, add_to_server
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +46,7 @@ def run_sidecar(*, bind: str, state_dir: Path, stop: threading.Event,
         server = Server(
             bind=bind,
             service_names=(SERVICE_NAME,),
-            register=(lambda s: sync_pb2_grpc.add_InventorySyncServicer_to_server(  # type: ignore[no-untyped-call]  # generated code is untyped
-                InventorySyncServicer(ingestor), s),),
+            register=(lambda s: add_to_server(InventorySyncServicer(ingestor), s),),
             max_workers=16,
             options=(("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
                      ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES)),

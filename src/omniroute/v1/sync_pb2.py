@@ -26,35 +26,39 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from omniroute.v1 import types_pb2 as omniroute_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17omniroute/v1/sync.proto\x12\x0comniroute.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18omniroute/v1/types.proto\"\xc2\x01\n\x0eInventoryDelta\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x0f\n\x07node_id\x18\x02 \x01(\t\x12.\n\x0b\x64isposition\x18\x03 \x01(\x0e\x32\x19.omniroute.v1.Disposition\x12%\n\x04kind\x18\x04 \x01(\x0e\x32\x17.omniroute.v1.DeltaKind\x12\x0b\n\x03qty\x18\x05 \x01(\x03\x12.\n\nevent_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xac\x01\n\x0bSupplyDelta\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x0f\n\x07node_id\x18\x02 \x01(\t\x12*\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x1a.omniroute.v1.SupplyAction\x12\x0b\n\x03qty\x18\x04 \x01(\x03\x12\x16\n\x0e\x61vailable_date\x18\x05 \x01(\t\x12.\n\nevent_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8a\x01\n\nDeltaBatch\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12,\n\x06\x64\x65ltas\x18\x03 \x03(\x0b\x32\x1c.omniroute.v1.InventoryDelta\x12)\n\x06supply\x18\x04 \x03(\x0b\x32\x19.omniroute.v1.SupplyDelta\"J\n\nDeltaError\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0e\n\x06supply\x18\x02 \x01(\x08\x12\r\n\x05\x66ield\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\x9d\x01\n\x08\x44\x65ltaAck\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12\'\n\x06status\x18\x03 \x01(\x0e\x32\x17.omniroute.v1.AckStatus\x12(\n\x06\x65rrors\x18\x04 \x03(\x0b\x32\x18.omniroute.v1.DeltaError\x12\x19\n\x11inventory_version\x18\x05 \x01(\x04\"\x16\n\x14GetSyncStatusRequest\"}\n\x0cSourceStatus\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x15\n\rlast_sequence\x18\x02 \x01(\x04\x12\x33\n\x0flast_applied_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06lag_ms\x18\x04 \x01(\x01\"\xe2\x01\n\nSyncStatus\x12+\n\x07sources\x18\x01 \x03(\x0b\x32\x1a.omniroute.v1.SourceStatus\x12\x19\n\x11inventory_version\x18\x02 \x01(\x04\x12\x11\n\tsku_count\x18\x03 \x01(\x03\x12\x12\n\nnode_count\x18\x04 \x01(\x03\x12\x17\n\x0f\x62\x61tches_applied\x18\x05 \x01(\x03\x12\x16\n\x0e\x64\x65ltas_applied\x18\x06 \x01(\x03\x12\x34\n\x10last_snapshot_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*R\n\tDeltaKind\x12\x1a\n\x16\x44\x45LTA_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44\x45LTA_KIND_ADJUST\x10\x01\x12\x12\n\x0e\x44\x45LTA_KIND_SET\x10\x02*^\n\x0cSupplyAction\x12\x1d\n\x19SUPPLY_ACTION_UNSPECIFIED\x10\x00\x12\x15\n\x11SUPPLY_ACTION_ADD\x10\x01\x12\x18\n\x14SUPPLY_ACTION_CANCEL\x10\x02*r\n\tAckStatus\x12\x1a\n\x16\x41\x43K_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12\x41\x43K_STATUS_APPLIED\x10\x01\x12\x18\n\x14\x41\x43K_STATUS_DUPLICATE\x10\x02\x12\x17\n\x13\x41\x43K_STATUS_REJECTED\x10\x03\x32\xa4\x01\n\rInventorySync\x12\x44\n\x0cStreamDeltas\x12\x18.omniroute.v1.DeltaBatch\x1a\x16.omniroute.v1.DeltaAck(\x01\x30\x01\x12M\n\rGetSyncStatus\x12\".omniroute.v1.GetSyncStatusRequest\x1a\x18.omniroute.v1.SyncStatusb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17omniroute/v1/sync.proto\x12\x0comniroute.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18omniroute/v1/types.proto\"\xc2\x01\n\x0eInventoryDelta\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x0f\n\x07node_id\x18\x02 \x01(\t\x12.\n\x0b\x64isposition\x18\x03 \x01(\x0e\x32\x19.omniroute.v1.Disposition\x12%\n\x04kind\x18\x04 \x01(\x0e\x32\x17.omniroute.v1.DeltaKind\x12\x0b\n\x03qty\x18\x05 \x01(\x03\x12.\n\nevent_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xac\x01\n\x0bSupplyDelta\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x0f\n\x07node_id\x18\x02 \x01(\t\x12*\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x1a.omniroute.v1.SupplyAction\x12\x0b\n\x03qty\x18\x04 \x01(\x03\x12\x16\n\x0e\x61vailable_date\x18\x05 \x01(\t\x12.\n\nevent_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x85\x02\n\x15InventoryDeltaColumns\x12#\n\x04skus\x18\x01 \x01(\x0b\x32\x15.omniroute.v1.IdTable\x12$\n\x05nodes\x18\x02 \x01(\x0b\x32\x15.omniroute.v1.IdTable\x12\x0f\n\x07sku_ref\x18\x03 \x03(\r\x12\x10\n\x08node_ref\x18\x04 \x03(\r\x12.\n\x0b\x64isposition\x18\x05 \x03(\x0e\x32\x19.omniroute.v1.Disposition\x12%\n\x04kind\x18\x06 \x03(\x0e\x32\x17.omniroute.v1.DeltaKind\x12\x0b\n\x03qty\x18\x07 \x03(\x12\x12\x1a\n\x12\x65vent_time_unix_ns\x18\x08 \x03(\x10\"\x16\n\x07IdTable\x12\x0b\n\x03ids\x18\x01 \x03(\t\"\xc0\x01\n\nDeltaBatch\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12,\n\x06\x64\x65ltas\x18\x03 \x03(\x0b\x32\x1c.omniroute.v1.InventoryDelta\x12)\n\x06supply\x18\x04 \x03(\x0b\x32\x19.omniroute.v1.SupplyDelta\x12\x34\n\x07\x63olumns\x18\x05 \x01(\x0b\x32#.omniroute.v1.InventoryDeltaColumns\"J\n\nDeltaError\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0e\n\x06supply\x18\x02 \x01(\x08\x12\r\n\x05\x66ield\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\x9d\x01\n\x08\x44\x65ltaAck\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12\'\n\x06status\x18\x03 \x01(\x0e\x32\x17.omniroute.v1.AckStatus\x12(\n\x06\x65rrors\x18\x04 \x03(\x0b\x32\x18.omniroute.v1.DeltaError\x12\x19\n\x11inventory_version\x18\x05 \x01(\x04\"\x16\n\x14GetSyncStatusRequest\"}\n\x0cSourceStatus\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x15\n\rlast_sequence\x18\x02 \x01(\x04\x12\x33\n\x0flast_applied_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06lag_ms\x18\x04 \x01(\x01\"\xe2\x01\n\nSyncStatus\x12+\n\x07sources\x18\x01 \x03(\x0b\x32\x1a.omniroute.v1.SourceStatus\x12\x19\n\x11inventory_version\x18\x02 \x01(\x04\x12\x11\n\tsku_count\x18\x03 \x01(\x03\x12\x12\n\nnode_count\x18\x04 \x01(\x03\x12\x17\n\x0f\x62\x61tches_applied\x18\x05 \x01(\x03\x12\x16\n\x0e\x64\x65ltas_applied\x18\x06 \x01(\x03\x12\x34\n\x10last_snapshot_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*R\n\tDeltaKind\x12\x1a\n\x16\x44\x45LTA_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44\x45LTA_KIND_ADJUST\x10\x01\x12\x12\n\x0e\x44\x45LTA_KIND_SET\x10\x02*^\n\x0cSupplyAction\x12\x1d\n\x19SUPPLY_ACTION_UNSPECIFIED\x10\x00\x12\x15\n\x11SUPPLY_ACTION_ADD\x10\x01\x12\x18\n\x14SUPPLY_ACTION_CANCEL\x10\x02*r\n\tAckStatus\x12\x1a\n\x16\x41\x43K_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12\x41\x43K_STATUS_APPLIED\x10\x01\x12\x18\n\x14\x41\x43K_STATUS_DUPLICATE\x10\x02\x12\x17\n\x13\x41\x43K_STATUS_REJECTED\x10\x03\x32\xa4\x01\n\rInventorySync\x12\x44\n\x0cStreamDeltas\x12\x18.omniroute.v1.DeltaBatch\x1a\x16.omniroute.v1.DeltaAck(\x01\x30\x01\x12M\n\rGetSyncStatus\x12\".omniroute.v1.GetSyncStatusRequest\x1a\x18.omniroute.v1.SyncStatusb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'omniroute.v1.sync_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DELTAKIND']._serialized_start=1229
-  _globals['_DELTAKIND']._serialized_end=1311
-  _globals['_SUPPLYACTION']._serialized_start=1313
-  _globals['_SUPPLYACTION']._serialized_end=1407
-  _globals['_ACKSTATUS']._serialized_start=1409
-  _globals['_ACKSTATUS']._serialized_end=1523
+  _globals['_DELTAKIND']._serialized_start=1571
+  _globals['_DELTAKIND']._serialized_end=1653
+  _globals['_SUPPLYACTION']._serialized_start=1655
+  _globals['_SUPPLYACTION']._serialized_end=1749
+  _globals['_ACKSTATUS']._serialized_start=1751
+  _globals['_ACKSTATUS']._serialized_end=1865
   _globals['_INVENTORYDELTA']._serialized_start=101
   _globals['_INVENTORYDELTA']._serialized_end=295
   _globals['_SUPPLYDELTA']._serialized_start=298
   _globals['_SUPPLYDELTA']._serialized_end=470
-  _globals['_DELTABATCH']._serialized_start=473
-  _globals['_DELTABATCH']._serialized_end=611
-  _globals['_DELTAERROR']._serialized_start=613
-  _globals['_DELTAERROR']._serialized_end=687
-  _globals['_DELTAACK']._serialized_start=690
-  _globals['_DELTAACK']._serialized_end=847
-  _globals['_GETSYNCSTATUSREQUEST']._serialized_start=849
-  _globals['_GETSYNCSTATUSREQUEST']._serialized_end=871
-  _globals['_SOURCESTATUS']._serialized_start=873
-  _globals['_SOURCESTATUS']._serialized_end=998
-  _globals['_SYNCSTATUS']._serialized_start=1001
-  _globals['_SYNCSTATUS']._serialized_end=1227
-  _globals['_INVENTORYSYNC']._serialized_start=1526
-  _globals['_INVENTORYSYNC']._serialized_end=1690
+  _globals['_INVENTORYDELTACOLUMNS']._serialized_start=473
+  _globals['_INVENTORYDELTACOLUMNS']._serialized_end=734
+  _globals['_IDTABLE']._serialized_start=736
+  _globals['_IDTABLE']._serialized_end=758
+  _globals['_DELTABATCH']._serialized_start=761
+  _globals['_DELTABATCH']._serialized_end=953
+  _globals['_DELTAERROR']._serialized_start=955
+  _globals['_DELTAERROR']._serialized_end=1029
+  _globals['_DELTAACK']._serialized_start=1032
+  _globals['_DELTAACK']._serialized_end=1189
+  _globals['_GETSYNCSTATUSREQUEST']._serialized_start=1191
+  _globals['_GETSYNCSTATUSREQUEST']._serialized_end=1213
+  _globals['_SOURCESTATUS']._serialized_start=1215
+  _globals['_SOURCESTATUS']._serialized_end=1340
+  _globals['_SYNCSTATUS']._serialized_start=1343
+  _globals['_SYNCSTATUS']._serialized_end=1569
+  _globals['_INVENTORYSYNC']._serialized_start=1868
+  _globals['_INVENTORYSYNC']._serialized_end=2032
 # @@protoc_insertion_point(module_scope)

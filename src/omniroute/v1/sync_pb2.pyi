@@ -72,17 +72,45 @@ class SupplyDelta(_message.Message):
     event_time: _timestamp_pb2.Timestamp
     def __init__(self, sku: _Optional[str] = ..., node_id: _Optional[str] = ..., action: _Optional[_Union[SupplyAction, str]] = ..., qty: _Optional[int] = ..., available_date: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class InventoryDeltaColumns(_message.Message):
+    __slots__ = ("skus", "nodes", "sku_ref", "node_ref", "disposition", "kind", "qty", "event_time_unix_ns")
+    SKUS_FIELD_NUMBER: _ClassVar[int]
+    NODES_FIELD_NUMBER: _ClassVar[int]
+    SKU_REF_FIELD_NUMBER: _ClassVar[int]
+    NODE_REF_FIELD_NUMBER: _ClassVar[int]
+    DISPOSITION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    QTY_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TIME_UNIX_NS_FIELD_NUMBER: _ClassVar[int]
+    skus: IdTable
+    nodes: IdTable
+    sku_ref: _containers.RepeatedScalarFieldContainer[int]
+    node_ref: _containers.RepeatedScalarFieldContainer[int]
+    disposition: _containers.RepeatedScalarFieldContainer[_types_pb2.Disposition]
+    kind: _containers.RepeatedScalarFieldContainer[DeltaKind]
+    qty: _containers.RepeatedScalarFieldContainer[int]
+    event_time_unix_ns: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, skus: _Optional[_Union[IdTable, _Mapping]] = ..., nodes: _Optional[_Union[IdTable, _Mapping]] = ..., sku_ref: _Optional[_Iterable[int]] = ..., node_ref: _Optional[_Iterable[int]] = ..., disposition: _Optional[_Iterable[_Union[_types_pb2.Disposition, str]]] = ..., kind: _Optional[_Iterable[_Union[DeltaKind, str]]] = ..., qty: _Optional[_Iterable[int]] = ..., event_time_unix_ns: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class IdTable(_message.Message):
+    __slots__ = ("ids",)
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class DeltaBatch(_message.Message):
-    __slots__ = ("source_id", "sequence", "deltas", "supply")
+    __slots__ = ("source_id", "sequence", "deltas", "supply", "columns")
     SOURCE_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     DELTAS_FIELD_NUMBER: _ClassVar[int]
     SUPPLY_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
     source_id: str
     sequence: int
     deltas: _containers.RepeatedCompositeFieldContainer[InventoryDelta]
     supply: _containers.RepeatedCompositeFieldContainer[SupplyDelta]
-    def __init__(self, source_id: _Optional[str] = ..., sequence: _Optional[int] = ..., deltas: _Optional[_Iterable[_Union[InventoryDelta, _Mapping]]] = ..., supply: _Optional[_Iterable[_Union[SupplyDelta, _Mapping]]] = ...) -> None: ...
+    columns: InventoryDeltaColumns
+    def __init__(self, source_id: _Optional[str] = ..., sequence: _Optional[int] = ..., deltas: _Optional[_Iterable[_Union[InventoryDelta, _Mapping]]] = ..., supply: _Optional[_Iterable[_Union[SupplyDelta, _Mapping]]] = ..., columns: _Optional[_Union[InventoryDeltaColumns, _Mapping]] = ...) -> None: ...
 
 class DeltaError(_message.Message):
     __slots__ = ("index", "supply", "field", "reason")
