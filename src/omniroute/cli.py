@@ -42,9 +42,14 @@ def main() -> None:
               help="Prometheus metrics HTTP port (0 disables).")
 @click.option("--bench-echo", is_flag=True,
               help="Also serve the benchmark-only Echo service (for `omniroute loadgen`).")
+@click.option("--workers", default=0, show_default=True,
+              help="Router worker processes sharing the port; 0 means one per core.")
+@click.option("--hold-seconds", "hold_s", default=900.0, show_default=True,
+              help="Hold time of a reservation whose request sets none.")
 @click.option("-v", "--verbose", is_flag=True)
 def serve(data_dir: Path | None, state_dir: Path, host: str, port: int, sync_port: int,
-          metrics_port: int, bench_echo: bool, verbose: bool) -> None:
+          metrics_port: int, bench_echo: bool, workers: int, hold_s: float,
+          verbose: bool) -> None:
     """Run the router and the sync sidecar until SIGINT/SIGTERM."""
     from omniroute.serve import serve as run
     from omniroute.sim import embedded_network_dir
@@ -52,7 +57,8 @@ def serve(data_dir: Path | None, state_dir: Path, host: str, port: int, sync_por
     _logging(verbose)
     network_dir = data_dir if data_dir is not None else embedded_network_dir()
     sys.exit(run(network_dir=network_dir, state_dir=state_dir, host=host, port=port,
-                 sync_port=sync_port, metrics_port=metrics_port, bench_echo=bench_echo))
+                 sync_port=sync_port, metrics_port=metrics_port, bench_echo=bench_echo,
+                 workers=workers, default_hold_s=hold_s))
 
 
 @main.command(hidden=True)

@@ -33,6 +33,10 @@ class Unavailable(OmnirouteError):
     """The server cannot answer yet (still loading state or compiling kernels); retry."""
 
 
+class Aborted(OmnirouteError):
+    """A concurrent change kept invalidating the operation; the caller may retry."""
+
+
 class ResourceExhausted(OmnirouteError):
     """A limit (array headroom, request size) was reached."""
 

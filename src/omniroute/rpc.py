@@ -17,6 +17,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from omniroute.errors import (
+    Aborted,
     FailedPrecondition,
     InvalidArgument,
     NetworkFileError,
@@ -35,6 +36,7 @@ _STATUS_OF: tuple[tuple[type[OmnirouteError], grpc.StatusCode], ...] = (
     (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
     (ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (Unavailable, grpc.StatusCode.UNAVAILABLE),
+    (Aborted, grpc.StatusCode.ABORTED),
 )
 
 

@@ -1,19 +1,23 @@
-"""`omniroute serve`: supervise the router and the sync sidecar as separate OS processes.
+"""`omniroute serve`: supervise the router workers and the sync sidecar as OS processes.
 
-The router runs in this process; the sidecar is a child process that the supervisor restarts
-if it dies, and that dies with the supervisor (PR_SET_PDEATHSIG), so nothing is left orphaned
-even when `serve` is killed with SIGKILL.
+This process loads the network and compiles the kernels once, then forks `--workers` router
+processes that share the port (SO_REUSEPORT). The sidecar is a child process of its own. The
+supervisor restarts any child that dies, and every child dies with the supervisor
+(PR_SET_PDEATHSIG), so nothing is left orphaned even when `serve` is killed with SIGKILL.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -88,46 +92,156 @@ def install_stop_handlers(stop: threading.Event) -> None:
     signal.signal(signal.SIGTERM, handle)
 
 
+class WorkerPool:
+    """Router workers forked from this process once kernels are compiled; restarts the dead.
+
+    Forking is safe here because this process has created no gRPC object (grpc's fork rule)
+    and compiled code survives fork, so a worker serves at once instead of compiling for 30 s.
+    """
+
+    def __init__(self, count: int, start_worker: Callable[[int], None],
+                 stop: threading.Event) -> None:
+        self._count = count
+        self._start_worker = start_worker
+        self._stop = stop
+        self._pids: dict[int, int] = {}
+        self._restarts: list[float] = []
+
+    @property
+    def pids(self) -> list[int]:
+        return list(self._pids)
+
+    def start(self) -> None:
+        for slot in range(self._count):
+            self._fork(slot)
+
+    def _fork(self, slot: int) -> None:
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 0
+            try:
+                self._start_worker(slot)
+            except BaseException:
+                log.exception("router worker %d failed", slot)
+                code = 1
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        self._pids[pid] = slot
+        log.info("router worker %d started, pid %d", slot, pid)
+
+    def reap(self) -> None:
+        """Collect exited workers and fork replacements (called from the main thread)."""
+        while self._pids:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            slot = self._pids.pop(pid, None)
+            if slot is None:
+                continue  # the sidecar's Popen reaps its own; anything else is not ours
+            _mark_metrics_dead(pid)
+            if self._stop.is_set():
+                continue
+            now = time.monotonic()
+            self._restarts = [t for t in self._restarts if now - t < _RESTART_WINDOW_S]
+            if len(self._restarts) >= _MAX_RESTARTS * self._count:
+                log.error("router workers keep dying; shutting down")
+                self._stop.set()
+                return
+            log.error("router worker %d (pid %d) exited with status %d; restarting", slot, pid,
+                      status)
+            self._restarts.append(now)
+            self._fork(slot)
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        for pid in self._pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while self._pids and time.monotonic() < deadline:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+            if pid:
+                self._pids.pop(pid, None)
+            else:
+                time.sleep(0.05)
+        for pid in self._pids:
+            log.error("router worker pid %d ignored SIGTERM; killing it", pid)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        self._pids.clear()
+
+
+def _metrics_dir(state_dir: Path) -> Path:
+    return state_dir / "metrics"
+
+
+def _mark_metrics_dead(pid: int) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
 def serve(*, network_dir: Path, state_dir: Path, host: str, port: int, sync_port: int,
-          metrics_port: int, bench_echo: bool = False) -> int:
-    """Run until SIGINT/SIGTERM; return the process exit code."""
+          metrics_port: int, bench_echo: bool = False, workers: int = 0,
+          default_hold_s: float = 900.0) -> int:
+    """Run until SIGINT/SIGTERM; return the process exit code. `workers` 0 means one per core."""
     stop = threading.Event()
     install_stop_handlers(stop)
     state_dir.mkdir(parents=True, exist_ok=True)
-    if metrics_port:
-        from prometheus_client import start_http_server
+    workers = workers or os.cpu_count() or 1
+    if workers > 1 and port == 0:
+        raise ValueError("--port 0 cannot be shared by several workers; name a port")
+    # Workers are processes, so their metrics meet in files (prometheus_client's multiprocess
+    # mode); it is chosen when prometheus_client is first imported, hence before any import.
+    metrics = _metrics_dir(state_dir)
+    shutil.rmtree(metrics, ignore_errors=True)
+    metrics.mkdir()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
+    from omniroute.api.server import prepare_router
 
-        start_http_server(metrics_port, addr=host)
+    if metrics_port:
+        from prometheus_client import CollectorRegistry, ProcessCollector, start_http_server
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        ProcessCollector(registry=registry)
+        start_http_server(metrics_port, addr=host, registry=registry)
         log.info("Prometheus metrics on http://%s:%d/metrics", host, metrics_port)
     sidecar = SidecarSupervisor(host=host, port=sync_port, state_dir=state_dir, stop=stop,
                                 network_dir=network_dir)
     sidecar.start()
-    router_error: BaseException | None = None
-    router = threading.Thread(
-        target=_run_router_thread,
-        kwargs={"network_dir": network_dir, "state_dir": state_dir, "bind": f"{host}:{port}",
-                "stop": stop, "bench_echo": bench_echo},
-        name="router", daemon=True)
+    try:
+        prepared = prepare_router(network_dir)
+    except Exception:
+        log.exception("router failed to load")
+        sidecar.stop()
+        return 1
+    bind = f"{host}:{port}"
+    supervisor = os.getpid()
 
-    def _record(args: threading.ExceptHookArgs) -> None:
-        nonlocal router_error
-        router_error = args.exc_value
-        log.error("router failed: %s", args.exc_value)
-        stop.set()
+    def start_worker(slot: int) -> None:
+        from omniroute.api.server import run_worker
+        from omniroute.sync.sidecar import die_with_parent
 
-    threading.excepthook = _record
-    router.start()
-    # The main thread only waits, so signal handlers run promptly.
+        worker_stop = threading.Event()
+        install_stop_handlers(worker_stop)
+        die_with_parent(supervisor)
+        run_worker(prepare=lambda: prepared, bind=bind, stop=worker_stop, state_dir=state_dir,
+                   bench_echo=bench_echo, sync_target=f"{host}:{sync_port}",
+                   default_hold_s=default_hold_s)
+
+    pool = WorkerPool(workers, start_worker, stop)
+    pool.start()
+    # The main thread only waits and reaps, so signal handlers run promptly.
     while not stop.wait(0.25):
-        pass
-    router.join(30)
+        pool.reap()
+    pool.stop()
     sidecar.stop()
-    return 1 if router_error is not None else 0
-
-
-def _run_router_thread(*, network_dir: Path, state_dir: Path, bind: str,
-                       stop: threading.Event, bench_echo: bool) -> None:
-    from omniroute.api.server import run_router
-
-    run_router(network_dir=network_dir, state_dir=state_dir, bind=bind, stop=stop,
-               bench_echo=bench_echo)
+    return 0

@@ -19,6 +19,8 @@ from omniroute.engine.model import (
     ShipTo,
     SplitPolicy,
 )
+from omniroute.engine.reserving import ReservationView, Reserved
+from omniroute.engine.returns import ReturnCandidate
 from omniroute.errors import InvalidArgument
 from omniroute.v1 import router_pb2, types_pb2
 
@@ -169,3 +171,35 @@ def availability_to_proto(items: Sequence[SkuAvailability], *, inventory_version
                                   available_date=supply.available_date.isoformat(),
                                   qty=supply.qty)
     return response
+
+
+def hold_seconds_from_proto(request: router_pb2.RouteRequest) -> float | None:
+    """The requested hold in seconds, or None for the server's default."""
+    if not request.HasField("hold"):
+        return None
+    hold = request.hold
+    if hold.seconds < 0 or hold.nanos < 0:
+        raise InvalidArgument("hold", "must be positive")
+    return hold.seconds + hold.nanos / 1e9
+
+
+def set_reservation(response: router_pb2.RouteResponse, reserved: Reserved) -> None:
+    response.reservation_id = reserved.reservation_id
+    if reserved.expires_at:
+        whole = int(reserved.expires_at)
+        response.hold_expires_at.seconds = whole
+        response.hold_expires_at.nanos = int((reserved.expires_at - whole) * 1e9)
+
+
+def reservation_to_proto(view: ReservationView) -> router_pb2.ReservationState:
+    return router_pb2.ReservationState(
+        reservation_id=view.reservation_id, held_line_ids=view.held,
+        released_line_ids=view.released, confirmed_line_ids=view.confirmed)
+
+
+def return_candidates_to_proto(candidates: Sequence[ReturnCandidate]
+                               ) -> list[router_pb2.ReturnCandidate]:
+    return [router_pb2.ReturnCandidate(
+        node_id=c.node_id, rank=c.rank, ship_cost=c.ship_cost, distance_km=c.distance_km,
+        atp=c.atp, detail=c.detail, handling_cost=c.handling_cost, zone=c.zone)
+        for c in candidates]

@@ -10,7 +10,8 @@ import threading
 
 from omniroute.config import Network
 from omniroute.engine import Engine
-from omniroute.errors import Unavailable
+from omniroute.engine.reserving import ConfirmSink, Reservations
+from omniroute.errors import FailedPrecondition, Unavailable
 from omniroute.state.live import LiveState
 
 
@@ -22,10 +23,31 @@ class Loaded:
         self._engine: Engine | None = None
         self._network: Network | None = None
         self._live: LiveState | None = None
+        self._reservations: Reservations | None = None
+        self._sink: ConfirmSink | None = None
 
-    def fill(self, engine: Engine, network: Network, live: LiveState | None = None) -> None:
+    def fill(self, engine: Engine, network: Network, live: LiveState | None = None, *,
+             reservations: Reservations | None = None, sink: ConfirmSink | None = None
+             ) -> None:
         self._engine, self._network, self._live = engine, network, live
+        self._reservations, self._sink = reservations, sink
         self._ready.set()
+
+    @property
+    def reservations(self) -> Reservations:
+        """Reservations and admin changes; they need the router's journal (`--state`)."""
+        self._check()
+        if self._reservations is None:
+            raise FailedPrecondition("this router has no state directory, so it cannot "
+                                     "reserve or change node settings; start it with --state")
+        return self._reservations
+
+    @property
+    def confirm_sink(self) -> ConfirmSink:
+        self._check()
+        if self._sink is None:
+            raise FailedPrecondition("this router has no sync sidecar to drop on-hand through")
+        return self._sink
 
     def _check(self) -> None:
         if not self._ready.is_set():

@@ -9,7 +9,11 @@ import grpc
 from omniroute.api.convert import (
     availability_to_proto,
     decision_to_proto,
+    hold_seconds_from_proto,
     order_from_proto,
+    reservation_to_proto,
+    return_candidates_to_proto,
+    set_reservation,
     ship_to_from_proto,
 )
 from omniroute.api.loaded import Loaded
@@ -17,11 +21,10 @@ from omniroute.api.metrics import ORDERS_ROUTED, ROUTE_SECONDS
 from omniroute.engine import Engine
 from omniroute.engine.model import Decision, Order
 from omniroute.engine.region import nodes_within
+from omniroute.engine.returns import route_return
 from omniroute.errors import InvalidArgument, OmnirouteError
-from omniroute.rpc import status_of, unimplemented
+from omniroute.rpc import status_of
 from omniroute.v1 import router_pb2, router_pb2_grpc
-
-RESERVATIONS_ISSUE = "reservations arrive with issue 5"
 
 
 class RouterServicer(router_pb2_grpc.RouterServicer):
@@ -40,9 +43,15 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
 
     def Route(self, request: router_pb2.RouteRequest, context: grpc.ServicerContext
               ) -> router_pb2.RouteResponse:
-        if request.reserve:
-            unimplemented(context, "Route with reserve=true", RESERVATIONS_ISSUE)
         order = order_from_proto(request)
+        if request.reserve:
+            hold_s = hold_seconds_from_proto(request)
+            with ROUTE_SECONDS.labels("RouteReserve").time():
+                reserved = self._loaded.reservations.reserve(order, hold_s=hold_s)
+            ORDERS_ROUTED.labels(reserved.decision.status.name).inc()
+            response = decision_to_proto(reserved.decision, currency=self._currency)
+            set_reservation(response, reserved)
+            return response
         with ROUTE_SECONDS.labels("Route").time():
             decision = self._engine.route(order)
         ORDERS_ROUTED.labels(decision.status.name).inc()
@@ -64,18 +73,33 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
         results: list[router_pb2.RouteBatchResult | None] = []
         orders: list[Order] = []
         slots: list[int] = []
+        holds: list[float | None] = []
         for i, item in enumerate(request.orders):
             try:
-                if item.reserve:
-                    raise InvalidArgument(f"orders[{i}].reserve", RESERVATIONS_ISSUE)
                 orders.append(order_from_proto(item))
+                holds.append(hold_seconds_from_proto(item))
                 slots.append(i)
                 results.append(None)
             except OmnirouteError as error:
                 results.append(_error_result(error, prefix=f"orders[{i}]."))
         with ROUTE_SECONDS.labels("RouteBatch").time():
             decisions = self._route_all(orders)
-        for slot, outcome in zip(slots, decisions, strict=True):
+        for slot, order, hold_s, routed in zip(slots, orders, holds, decisions, strict=True):
+            outcome = routed
+            if not isinstance(outcome, OmnirouteError) and request.orders[slot].reserve:
+                # The batch's dry-run decision is the first attempt; the reserve re-routes
+                # only if an earlier order of the batch (or another worker) took its units.
+                try:
+                    reserved = self._loaded.reservations.reserve(order, hold_s=hold_s,
+                                                                 decision=outcome)
+                except OmnirouteError as error:
+                    outcome = error
+                else:
+                    ORDERS_ROUTED.labels(reserved.decision.status.name).inc()
+                    response = decision_to_proto(reserved.decision, currency=self._currency)
+                    set_reservation(response, reserved)
+                    results[slot] = router_pb2.RouteBatchResult(response=response)
+                    continue
             if isinstance(outcome, OmnirouteError):
                 results[slot] = _error_result(outcome, prefix=f"orders[{slot}].")
             else:
@@ -101,18 +125,27 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
 
     def Release(self, request: router_pb2.ReleaseRequest, context: grpc.ServicerContext
                 ) -> router_pb2.ReleaseResponse:
-        unimplemented(context, "Release", RESERVATIONS_ISSUE)
-        raise AssertionError("unreachable")
+        view = self._loaded.reservations.release(_reservation_id(request.reservation_id),
+                                                 list(request.line_ids))
+        return router_pb2.ReleaseResponse(reservation=reservation_to_proto(view))
 
     def Confirm(self, request: router_pb2.ConfirmRequest, context: grpc.ServicerContext
                 ) -> router_pb2.ConfirmResponse:
-        unimplemented(context, "Confirm", RESERVATIONS_ISSUE)
-        raise AssertionError("unreachable")
+        view = self._loaded.reservations.confirm(_reservation_id(request.reservation_id),
+                                                 list(request.line_ids),
+                                                 self._loaded.confirm_sink)
+        return router_pb2.ConfirmResponse(reservation=reservation_to_proto(view))
 
     def RouteReturn(self, request: router_pb2.RouteReturnRequest,
                     context: grpc.ServicerContext) -> router_pb2.RouteReturnResponse:
-        unimplemented(context, "RouteReturn", "return routing arrives with issue 5")
-        raise AssertionError("unreachable")
+        candidates = route_return(
+            self._engine.state, sku=request.sku, qty=request.qty,
+            origin=ship_to_from_proto(getattr(request, "from"), "from"),
+            channel=request.channel, service_level=request.service_level,
+            explain=request.explain)
+        return router_pb2.RouteReturnResponse(
+            return_id=request.return_id, currency=self._currency,
+            candidates=return_candidates_to_proto(candidates))
 
     def GetAvailability(self, request: router_pb2.GetAvailabilityRequest,
                         context: grpc.ServicerContext) -> router_pb2.GetAvailabilityResponse:
@@ -136,6 +169,12 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
         items = engine.availability(list(request.skus), channel=request.channel,
                                     node_ids=node_ids)
         return availability_to_proto(items, inventory_version=engine.inventory_version)
+
+
+def _reservation_id(value: str) -> str:
+    if not value:
+        raise InvalidArgument("reservation_id", "must not be empty")
+    return value
 
 
 def _error_result(error: OmnirouteError, *, prefix: str) -> router_pb2.RouteBatchResult:

@@ -1,4 +1,8 @@
-"""The router process: load the network, compile kernels, serve Router and Admin."""
+"""A router worker: load the network, compile kernels, serve Router and Admin.
+
+`omniroute serve` prepares once (load, compile) and forks workers that each run `run_worker`
+on the same port; tests run one worker in-process with `run_router`.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,24 @@ import datetime as dt
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import grpc
 
 from omniroute.api.admin_servicer import AdminServicer
+from omniroute.api.confirm_sink import SidecarConfirmSink
 from omniroute.api.echo_servicer import EchoServicer
 from omniroute.api.loaded import Loaded
 from omniroute.api.router_servicer import RouterServicer
-from omniroute.config import load_network
+from omniroute.config import Network, load_network
 from omniroute.engine import Engine
-from omniroute.errors import FailedPrecondition
+from omniroute.engine.reserving import ConfirmSink, Reservations
+from omniroute.errors import FailedPrecondition, OmnirouteError
 from omniroute.rpc import Server
+from omniroute.state.holds import HoldBook
 from omniroute.state.live import LiveState
 from omniroute.state.shared import SharedInventory
 from omniroute.v1 import (
@@ -40,11 +49,41 @@ ECHO_SERVICE_NAME = bench_pb2.DESCRIPTOR.services_by_name["Echo"].full_name
 """Benchmark-only service, registered only when asked for (`serve --bench-echo`)."""
 
 
+DEFAULT_HOLD_S = 900.0
+"""Hold time of a reservation whose request sets none: a checkout-and-payment window."""
+
+
+class Prepared(NamedTuple):
+    """What a router worker needs that is worth computing once, before forking workers."""
+
+    network: Network
+    engine: Engine
+
+
+def prepare_router(network_dir: Path, *, today: dt.date | None = None) -> Prepared:
+    """Load the network and compile every kernel. Creates no gRPC object, so a process may
+    fork router workers after it (DESIGN section 7)."""
+    network = load_network(network_dir)
+    engine = Engine.from_network(network, today=today or dt.date.today())
+    engine.warm_up()
+    return Prepared(network, engine)
+
+
 def run_router(*, network_dir: Path, bind: str, stop: threading.Event,
                state_dir: Path | None = None, today: dt.date | None = None,
-               bench_echo: bool = False) -> None:
+               bench_echo: bool = False, sync_target: str = "",
+               default_hold_s: float = DEFAULT_HOLD_S) -> None:
+    """Load, compile and serve in this process until `stop` is set (one worker)."""
+    run_worker(prepare=lambda: prepare_router(network_dir, today=today), bind=bind, stop=stop,
+               state_dir=state_dir, bench_echo=bench_echo, sync_target=sync_target,
+               default_hold_s=default_hold_s)
+
+
+def run_worker(*, prepare: Callable[[], Prepared], bind: str, stop: threading.Event,
+               state_dir: Path | None, bench_echo: bool = False, sync_target: str = "",
+               default_hold_s: float = DEFAULT_HOLD_S) -> None:
     """Serve until `stop` is set. Health says SERVING only once the engine is warm and, with a
-    `state_dir`, attached to the sidecar's live inventory.
+    `state_dir`, attached to the sidecar's live inventory and the router's hold book.
 
     `bench_echo` also serves the benchmark-only Echo service (api/echo_servicer.py).
     """
@@ -61,22 +100,54 @@ def run_router(*, network_dir: Path, bind: str, stop: threading.Event,
         register.append(lambda s: bench_pb2_grpc.add_EchoServicer_to_server(  # type: ignore[no-untyped-call]
             EchoServicer(), s))
         names = (*names, ECHO_SERVICE_NAME)
-    server = Server(bind=bind, service_names=names, register=register)
+    # SO_REUSEPORT: every worker binds the same port and the kernel spreads connections.
+    server = Server(bind=bind, service_names=names, register=register,
+                    options=[("grpc.so_reuseport", 1)])
     server.start()
     log.info("router listening on port %d (NOT_SERVING while loading)", server.port)
-    network = load_network(network_dir)
-    engine = Engine.from_network(network, today=today or dt.date.today())
-    engine.warm_up()
+    network, engine = prepare()
     live = None
+    reservations = None
+    sink = None
     if state_dir is not None:
-        live = LiveState(engine.state, wait_for_live_inventory(state_dir, stop))
+        shared = wait_for_live_inventory(state_dir, stop)
+        base = engine.state
+        book = HoldBook(state_dir, node_ids=list(base.catalog.node_ids),
+                        node_lon=base.nodes.lon_deg, daily_capacity=base.nodes.daily_capacity_units,
+                        enabled=base.nodes.enabled, sku_rows=shared.on_hand.shape[1])
+        live = LiveState(base, shared, book)
         engine.use_state(live.current())
-    loaded.fill(engine, network, live)
+        reservations = Reservations(lambda: loaded.engine, book, default_hold_s=default_hold_s,
+                                    new_id=lambda: uuid.uuid4().hex)
+        if sync_target:
+            sink = SidecarConfirmSink(sync_target)
+    loaded.fill(engine, network, live, reservations=reservations, sink=sink)
     server.mark_serving()
-    log.info("router SERVING: %d nodes, %d SKUs from %s", len(network.nodes), len(network.skus),
-             network_dir)
+    log.info("router SERVING: %d nodes, %d SKUs", len(network.nodes), len(network.skus))
+    housekeeping = None
+    if reservations is not None:
+        housekeeping = threading.Thread(target=_housekeep, args=(reservations, sink, stop),
+                                        name="holds-housekeeping", daemon=True)
+        housekeeping.start()
     stop.wait()
     server.stop()
+    if housekeeping is not None:
+        housekeeping.join(5)
+
+
+_HOUSEKEEPING_S = 0.25
+
+
+def _housekeep(reservations: Reservations, sink: ConfirmSink | None,
+               stop: threading.Event) -> None:
+    """Expire holds that ran out and re-send confirms a crash left unacknowledged."""
+    while not stop.wait(_HOUSEKEEPING_S):
+        try:
+            reservations.expire_due()
+            if sink is not None and reservations.book.ledger.confirms:
+                reservations.flush_confirms(sink)
+        except OmnirouteError as error:
+            log.warning("holds housekeeping: %s (will retry)", error)
 
 
 # The sidecar creates the live inventory within a second or two of starting; a minute covers

@@ -168,21 +168,29 @@ def validate_rules(rules: Rules) -> None:
     if not rules.rulesets:
         raise _fail("rulesets", "at least one ruleset is required")
     for name, ruleset in rules.rulesets.items():
-        for channel, kinds in ruleset.channel_node_kinds.items():
-            for kind in kinds:
-                if kind not in NODE_KINDS:
-                    raise _fail(f"rulesets.{name}.channel_node_kinds.{channel}",
-                                f"unknown node kind {kind!r}; expected one of {NODE_KINDS}")
-        for channel, by_kind in ruleset.safety_stock.items():
-            for kind in by_kind:
-                if kind not in NODE_KINDS:
-                    raise _fail(f"rulesets.{name}.safety_stock.{channel}.{kind}",
-                                f"unknown node kind; expected one of {NODE_KINDS}")
+        problem = ruleset_problem(ruleset)
+        if problem is not None:
+            raise _fail(f"rulesets.{name}.{problem[0]}", problem[1])
     if not rules.channels:
         raise _fail("channels", "at least one channel (or '*') needs a default ruleset")
     for channel, name in rules.channels.items():
         if name not in rules.rulesets:
             raise _fail(f"channels.{channel}", f"unknown ruleset {name!r}")
+
+
+def ruleset_problem(ruleset: Ruleset) -> tuple[str, str] | None:
+    """(field within the ruleset, message) of the first name msgspec cannot check, or None."""
+    for channel, kinds in ruleset.channel_node_kinds.items():
+        for kind in kinds:
+            if kind not in NODE_KINDS:
+                return (f"channel_node_kinds.{channel}",
+                        f"unknown node kind {kind!r}; expected one of {NODE_KINDS}")
+    for channel, by_kind in ruleset.safety_stock.items():
+        for kind in by_kind:
+            if kind not in NODE_KINDS:
+                return (f"safety_stock.{channel}.{kind}",
+                        f"unknown node kind; expected one of {NODE_KINDS}")
+    return None
 
 
 def _locate(raw: object, tp: Any, path: str) -> str:
@@ -216,24 +224,41 @@ _NAMED_FIELD = re.compile(r"^Object (?:contains unknown|missing required) field 
 _TOML_LINE = re.compile(r"at line (\d+)")
 
 
-def decode_rules(data: bytes) -> Rules:
-    """Decode and validate rules from TOML bytes (a file, or an admin request's payload)."""
+_T = typing.TypeVar("_T", bound=msgspec.Struct)
+
+
+def _decode_toml(data: bytes, tp: type[_T], file: str) -> _T:
+    """Strict decode; an error names `file` and the dotted field (or the TOML line)."""
     try:
-        rules = msgspec.toml.decode(data, type=Rules)
+        return msgspec.toml.decode(data, type=tp)
     except msgspec.ValidationError as error:
         text = str(error)
-        path = _locate(msgspec.toml.decode(data), Rules, "")
+        path = _locate(msgspec.toml.decode(data), tp, "")
         named = _NAMED_FIELD.match(text)
         if named:
             path = f"{path}.{named.group(1)}".lstrip(".")
-        raise NetworkFileError("rules.toml", text.split(" - at `", maxsplit=1)[0].replace("`", "'"),
+        raise NetworkFileError(file, text.split(" - at `", maxsplit=1)[0].replace("`", "'"),
                                field=path or None) from None
     except msgspec.DecodeError as error:
         at_line = _TOML_LINE.search(str(error))
-        raise NetworkFileError("rules.toml", f"not valid TOML: {error}",
+        raise NetworkFileError(file, f"not valid TOML: {error}",
                                line=int(at_line.group(1)) if at_line else None) from None
+
+
+def decode_rules(data: bytes) -> Rules:
+    """Decode and validate rules from TOML bytes (a file, or an admin request's payload)."""
+    rules = _decode_toml(data, Rules, "rules.toml")
     validate_rules(rules)
     return rules
+
+
+def decode_ruleset(data: bytes, *, file: str) -> Ruleset:
+    """Decode and check one ruleset's body (the `[rulesets.NAME]` table without its header)."""
+    ruleset = _decode_toml(data, Ruleset, file)
+    problem = ruleset_problem(ruleset)
+    if problem is not None:
+        raise NetworkFileError(file, problem[1], field=problem[0])
+    return ruleset
 
 
 def load_rules(path: Path) -> Rules:

@@ -5,6 +5,11 @@ shared memory (`state.shared`). A router process builds its static state (nodes,
 carrier tables, rules) from the network files, then swaps in the shared arrays: `current()`
 is called before each request and costs two integer reads when nothing changed.
 
+With a `HoldBook` (the router's reservations, capacity and admin state, `state.holds`), its
+arrays replace `reserved`, `capacity_used_today`, `daily_capacity_units` and `enabled`, its
+activated rulesets replace those of rules.toml, and future supply already promised to
+backorders is taken out of `supply`, so the kernels route on what is actually left.
+
 SKUs the sidecar registered from deltas carry no attributes (the delta has none), so they are
 routed as standard, non-hazmat, returnable SKUs of weight 0 kg until a catalog load gives
 them attributes; this is logged once per SKU.
@@ -15,12 +20,15 @@ from __future__ import annotations
 import logging
 import threading
 
+import msgspec
 import numpy as np
 
+from omniroute.config.rules import decode_ruleset
 from omniroute.errors import FailedPrecondition
 from omniroute.state.catalog import Catalog
+from omniroute.state.holds import HoldBook
 from omniroute.state.shared import SharedInventory
-from omniroute.state.store import SKU_STANDARD, EngineState, Inventory, SkuArrays
+from omniroute.state.store import SKU_STANDARD, EngineState, Inventory, SkuArrays, Supply
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +36,8 @@ log = logging.getLogger(__name__)
 class LiveState:
     """An `EngineState` whose inventory, supply and catalog follow a `SharedInventory`."""
 
-    def __init__(self, base: EngineState, shared: SharedInventory) -> None:
+    def __init__(self, base: EngineState, shared: SharedInventory,
+                 holds: HoldBook | None = None) -> None:
         if shared.node_ids != base.catalog.node_ids:
             raise FailedPrecondition(
                 "the sidecar's live state has different nodes than the router's network; "
@@ -39,8 +48,9 @@ class LiveState:
                 "the sidecar's SKU catalog does not start with the network's skus.csv in order")
         self._base = base
         self._shared = shared
+        self._holds = holds
         self._lock = threading.Lock()
-        self._seen = (-1, -1)
+        self._seen: tuple[int, ...] = (-1,)
         self._state = base
         self._reserved = base.inventory.reserved
 
@@ -48,18 +58,31 @@ class LiveState:
     def shared(self) -> SharedInventory:
         return self._shared
 
-    def current(self) -> EngineState:
-        """The state to route the next request on; rebuilt only when the sidecar published."""
+    @property
+    def holds(self) -> HoldBook | None:
+        return self._holds
+
+    def _key(self) -> tuple[int, ...]:
         shared = self._shared
         shared.refresh()
-        key = (shared.generation, shared.version)
+        holds = self._holds
+        if holds is None:
+            return (shared.generation, shared.version)
+        return (shared.generation, shared.version, holds.generation, holds.admin_version,
+                holds.supply_version)
+
+    def current(self) -> EngineState:
+        """The state to route the next request on; rebuilt only when the sidecar published or
+        another worker changed promised supply or admin state."""
+        key = self._key()
         if key == self._seen:
             return self._state
         with self._lock:
-            shared.refresh()
-            key = (shared.generation, shared.version)
+            key = self._key()
             if key != self._seen:
-                self._state = shared.read_consistent(self._rebuild)
+                if self._holds is not None:
+                    self._holds.catch_up()
+                self._state = self._shared.read_consistent(self._rebuild)
                 self._seen = key
             return self._state
 
@@ -71,6 +94,25 @@ class LiveState:
         if len(sku_ids) != len(catalog.sku_ids):
             catalog, skus = self._grow_catalog(sku_ids)
         capacity = on_hand.shape[1]
+        supply = shared.supply_csr(base.today, n_skus=len(sku_ids))
+        holds = self._holds
+        if holds is not None:
+            holds.ensure_rows(len(sku_ids))
+            rules = base.rules
+            activated = holds.ledger.rulesets
+            if activated:
+                rulesets = dict(rules.rulesets)
+                for name, record in activated.items():
+                    rulesets[name] = decode_ruleset(record.toml.encode(), file=f"ruleset {name}")
+                rules = msgspec.structs.replace(rules, rulesets=rulesets)
+            nodes = base.nodes._replace(
+                enabled=holds.enabled, daily_capacity_units=holds.daily_capacity,
+                capacity_used_today=holds.capacity_used)
+            return state._replace(
+                catalog=catalog, skus=skus, nodes=nodes, rules=rules,
+                inventory=Inventory(on_hand=on_hand, reserved=holds.reserved),
+                supply=_less_promised(supply, holds.ledger.promised),
+                version=np.array([shared.version], dtype=np.int64))
         if self._reserved.shape[0] != capacity:
             # Owner of `reserved` is the router; keep what it holds when the rows grow.
             grown = np.zeros((capacity, on_hand.shape[2]), dtype=np.int32)
@@ -81,7 +123,7 @@ class LiveState:
             catalog=catalog,
             skus=skus,
             inventory=Inventory(on_hand=on_hand, reserved=self._reserved),
-            supply=shared.supply_csr(base.today, n_skus=len(sku_ids)),
+            supply=supply,
             version=np.array([shared.version], dtype=np.int64),
         )
 
@@ -104,3 +146,21 @@ class LiveState:
             returnable=np.concatenate([base.skus.returnable, np.ones(extra, np.uint8)]),
         )
         return catalog, skus
+
+
+def _less_promised(supply: Supply, promised: dict[tuple[int, int], int]) -> Supply:
+    """`supply` with units already promised to backorders taken from each node's earliest rows
+    (rows are sorted by day within a SKU, so earliest first)."""
+    if not promised:
+        return supply
+    qty = supply.qty.copy()
+    for (sku, node), units in promised.items():
+        left = units
+        for row in range(int(supply.sku_offsets[sku]), int(supply.sku_offsets[sku + 1])):
+            if left <= 0:
+                break
+            if supply.node_idx[row] == node:
+                take = min(left, int(qty[row]))
+                qty[row] -= take
+                left -= take
+    return supply._replace(qty=qty)

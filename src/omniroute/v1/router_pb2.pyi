@@ -256,35 +256,41 @@ class ConfirmResponse(_message.Message):
     def __init__(self, reservation: _Optional[_Union[ReservationState, _Mapping]] = ...) -> None: ...
 
 class RouteReturnRequest(_message.Message):
-    __slots__ = ("return_id", "sku", "qty", "channel", "explain")
+    __slots__ = ("return_id", "sku", "qty", "channel", "explain", "service_level")
     RETURN_ID_FIELD_NUMBER: _ClassVar[int]
     SKU_FIELD_NUMBER: _ClassVar[int]
     QTY_FIELD_NUMBER: _ClassVar[int]
     FROM_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     EXPLAIN_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_LEVEL_FIELD_NUMBER: _ClassVar[int]
     return_id: str
     sku: str
     qty: int
     channel: str
     explain: bool
-    def __init__(self, return_id: _Optional[str] = ..., sku: _Optional[str] = ..., qty: _Optional[int] = ..., channel: _Optional[str] = ..., explain: _Optional[bool] = ..., **kwargs) -> None: ...
+    service_level: str
+    def __init__(self, return_id: _Optional[str] = ..., sku: _Optional[str] = ..., qty: _Optional[int] = ..., channel: _Optional[str] = ..., explain: _Optional[bool] = ..., service_level: _Optional[str] = ..., **kwargs) -> None: ...
 
 class ReturnCandidate(_message.Message):
-    __slots__ = ("node_id", "rank", "ship_cost", "distance_km", "atp", "detail")
+    __slots__ = ("node_id", "rank", "ship_cost", "distance_km", "atp", "detail", "handling_cost", "zone")
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     RANK_FIELD_NUMBER: _ClassVar[int]
     SHIP_COST_FIELD_NUMBER: _ClassVar[int]
     DISTANCE_KM_FIELD_NUMBER: _ClassVar[int]
     ATP_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
+    HANDLING_COST_FIELD_NUMBER: _ClassVar[int]
+    ZONE_FIELD_NUMBER: _ClassVar[int]
     node_id: str
     rank: int
     ship_cost: float
     distance_km: float
     atp: int
     detail: str
-    def __init__(self, node_id: _Optional[str] = ..., rank: _Optional[int] = ..., ship_cost: _Optional[float] = ..., distance_km: _Optional[float] = ..., atp: _Optional[int] = ..., detail: _Optional[str] = ...) -> None: ...
+    handling_cost: float
+    zone: int
+    def __init__(self, node_id: _Optional[str] = ..., rank: _Optional[int] = ..., ship_cost: _Optional[float] = ..., distance_km: _Optional[float] = ..., atp: _Optional[int] = ..., detail: _Optional[str] = ..., handling_cost: _Optional[float] = ..., zone: _Optional[int] = ...) -> None: ...
 
 class RouteReturnResponse(_message.Message):
     __slots__ = ("return_id", "candidates", "currency")
