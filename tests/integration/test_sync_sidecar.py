@@ -92,6 +92,26 @@ def batch(source: str, seq: int, *rows: tuple[str, str, int, int]) -> sync_pb2.D
     return out
 
 
+def columns_batch(source: str, seq: int, *rows: tuple[str, str, int, int]
+                  ) -> sync_pb2.DeltaBatch:
+    """The same batch as `batch`, in the columnar form (each id once, refs per delta)."""
+    out = sync_pb2.DeltaBatch(source_id=source, sequence=seq)
+    columns = out.columns
+    skus: dict[str, int] = {}
+    nodes: dict[str, int] = {}
+    now_ns = time.time_ns()
+    for sku, node, kind, qty in rows:
+        columns.sku_ref.append(skus.setdefault(sku, len(skus)))
+        columns.node_ref.append(nodes.setdefault(node, len(nodes)))
+        columns.disposition.append(SELLABLE)
+        columns.kind.append(kind)
+        columns.qty.append(qty)
+        columns.event_time_unix_ns.append(now_ns)
+    columns.skus.ids.extend(skus)
+    columns.nodes.ids.extend(nodes)
+    return out
+
+
 def test_stream_retry_status_and_rejects(sidecar: Sidecar) -> None:
     reader = SharedInventory.open(sidecar.log_path.parent / "state")
     node = reader.node_ids[0]
@@ -115,11 +135,21 @@ def test_stream_retry_status_and_rejects(sidecar: Sidecar) -> None:
     assert bad[0].status == REJECTED
     assert [(e.index, e.field) for e in bad[0].errors] == [(0, "node_id"), (1, "qty")]
     assert "NOWHERE" in bad[0].errors[0].reason
+    # The columnar form: same semantics, errors indexed by row.
+    acks = stream(sidecar.target, [
+        columns_batch("pos", 1, (sku, node, ADJUST, 2), ("NEW-COLUMNAR", node, SET, 4)),
+        columns_batch("pos", 1, (sku, node, ADJUST, 2)),
+        columns_batch("pos", 2, (sku, node, ADJUST, 1), (sku, "NOWHERE", ADJUST, 1),
+                      (sku, node, ADJUST, -(10**6)))])
+    assert [a.status for a in acks] == [APPLIED, DUPLICATE, REJECTED]
+    assert [(e.index, e.field) for e in acks[2].errors] == [(1, "node_id"), (2, "qty")]
+    assert int(reader.on_hand[0, 0, 0]) == start + 6
+    assert reader.on_hand[0, reader.sku_index("NEW-COLUMNAR"), 0] == 4
     reply = status(sidecar.target)
-    assert [(s.source_id, s.last_sequence) for s in reply.sources] == [("wms", 4)]
-    assert reply.inventory_version == 3
-    assert reply.batches_applied == 3
-    assert reply.deltas_applied == 3
+    assert [(s.source_id, s.last_sequence) for s in reply.sources] == [("pos", 1), ("wms", 4)]
+    assert reply.inventory_version == 4
+    assert reply.batches_applied == 4
+    assert reply.deltas_applied == 5
     assert reply.sku_count == len(reader.sku_ids())
     assert reply.node_count == len(reader.node_ids)
     assert reply.sources[0].lag_ms >= 0
@@ -148,8 +178,9 @@ class Feed:
                 skus[-1] = f"CRASH-NEW-{n}"  # registered on first sight
             nodes = [self.rng.choice(self.nodes) for _ in skus]
             qty = [self.rng.randint(1, 5) for _ in skus]
-            self.batches.append(batch("crash-feed", n, *zip(skus, nodes, [ADJUST] * len(skus),
-                                                            qty, strict=True)))
+            make = batch if n % 2 else columns_batch  # both forms of the contract
+            self.batches.append(make("crash-feed", n, *zip(skus, nodes, [ADJUST] * len(skus),
+                                                           qty, strict=True)))
             self.effects.append((skus, nodes, qty))
         return self.batches[seq - 1]
 
@@ -230,3 +261,59 @@ def test_sigkill_at_random_moments_loses_nothing_acked(tmp_path: Path) -> None:
     stop_sidecar(sidecar)
     reader.close()
     print(f"{kills} kills, {acked} batches acked, {duplicates_seen} resent duplicates")
+
+
+# A sidecar process whose fdatasync fails with EIO: the real CLI, with one function replaced.
+_BROKEN_DISK = """
+import errno, os, sys
+def fdatasync(fd):
+    raise OSError(errno.EIO, "injected I/O error")
+os.fdatasync = fdatasync
+from omniroute.cli import main
+main(["sidecar", "--state", sys.argv[1], "--port", sys.argv[2]])
+"""
+
+
+def test_failed_fsync_exits_the_sidecar_nonzero(tmp_path: Path) -> None:
+    from omniroute.sync.sidecar import EXIT_JOURNAL_FAILED
+
+    state = tmp_path / "state"
+    port = free_port()
+    target = f"127.0.0.1:{port}"
+    log_path = tmp_path / "broken.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen([sys.executable, "-c", _BROKEN_DISK, str(state), str(port)],
+                                   stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while health_status(target) != health_pb2.HealthCheckResponse.SERVING:
+            assert process.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        reader = SharedInventory.open(state)
+        sku, node = reader.sku_ids()[0], reader.node_ids[0]
+        before = int(reader.on_hand[0, 0, 0])
+        with pytest.raises(grpc.RpcError) as failure:
+            stream(target, [batch("disk", 1, (sku, node, ADJUST, 1))])
+        # Not acked; the feed is told to retry (after the restart).
+        assert failure.value.code() == grpc.StatusCode.UNAVAILABLE, failure.value
+        assert process.wait(30) == EXIT_JOURNAL_FAILED, log_path.read_text()
+        assert "journal write or fsync failed" in log_path.read_text()
+        # Never published, since never durable.
+        assert int(reader.on_hand[0, 0, 0]) == before
+        reader.close()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    # A healthy restart recovers what is on disk; the resent batch then applies exactly once
+    # (or is a duplicate, had the failed write reached the disk after all).
+    sidecar = start_sidecar(state)
+    try:
+        (ack,) = stream(sidecar.target, [batch("disk", 1, (sku, node, ADJUST, 1))])
+        assert ack.status in (APPLIED, DUPLICATE)
+        reader = SharedInventory.open(state)
+        assert int(reader.on_hand[0, 0, 0]) == before + 1
+        reader.close()
+    finally:
+        stop_sidecar(sidecar)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import multiprocessing
 import os
 import time
@@ -13,7 +14,13 @@ import numpy as np
 import pytest
 
 from omniroute.errors import FailedPrecondition
-from omniroute.state.journal import Journal, JournalCorrupt, read_journal, segments
+from omniroute.state.journal import (
+    Journal,
+    JournalCorrupt,
+    JournalFailed,
+    read_journal,
+    segments,
+)
 from omniroute.state.shared import SharedInventory, day_number
 from omniroute.sync.ingest import Ingestor, list_snapshots
 from omniroute.sync.ledger import (
@@ -147,6 +154,50 @@ def test_negative_midway_is_rejected(ingestor: Ingestor) -> None:
     assert cell(ingestor, sku, node) == 2
 
 
+def test_dictionary_encoded_columns(ingestor: Ingestor) -> None:
+    """Columns as `InventoryDeltaColumns` sends them: ids once per batch, refs per delta."""
+    ledger = ingestor.ledger
+    n0, n1 = ledger.node_ids[0], ledger.node_ids[1]
+    old = ledger.sku_ids[5]
+    before = cell(ingestor, old, n1)
+    first_new = len(ledger.sku_ids)
+
+    def columns(sku_ids: list[str], sku_ref: list[int], node_ids: list[str],
+                node_ref: list[int], qty: list[int], *, times: list[int] | None = None,
+                ) -> DeltaColumns:
+        n = len(qty)
+        return DeltaColumns(sku_ids, np.array(sku_ref, dtype=np.int64), node_ids,
+                            np.array(node_ref, dtype=np.int64),
+                            np.full(n, SELLABLE, dtype=np.int64),
+                            np.full(n, KIND_ADJUST, dtype=np.int64),
+                            np.array(qty, dtype=np.int64),
+                            np.array(times or [], dtype=np.int64))
+
+    # The table lists NEW-B before NEW-A and repeats `old`, and holds an unused bad id; new
+    # SKUs are numbered in order of their first delta.
+    batch = columns(["NEW-B", old, "NEW-A", old, "not used"], [2, 1, 0, 3, 2],
+                    [n1, n0], [1, 0, 0, 0, 1], [1, 2, 3, 4, 5], times=[10, 30, 20, 0, 0])
+    assert isinstance(submit(ingestor, "col", 1, batch), Applied)
+    assert ledger.sku_ids[first_new:] == ["NEW-A", "NEW-B"]
+    assert cell(ingestor, "NEW-A", n0) == 1 + 5
+    assert cell(ingestor, "NEW-B", n1) == 3
+    assert cell(ingestor, old, n1) == before + 6
+    assert "not used" not in ledger.sku_index
+    # A ref outside its table is a bad delta with its index; nothing applies.
+    version = ledger.version
+    outcome = submit(ingestor, "col", 2, columns([old], [0, 1, 0], [n0], [0, 0, 3], [1, 1, 1]))
+    assert isinstance(outcome, Rejected)
+    assert [(e.index, e.field) for e in outcome.errors] == [(1, "sku_ref"), (2, "node_ref")]
+    # Columns of different lengths reject the whole batch.
+    for bad in (columns([old], [0, 0], [n0], [0], [1, 1]),
+                columns([old], [0], [n0], [0], [1], times=[1, 2])):
+        outcome = submit(ingestor, "col", 2, bad)
+        assert isinstance(outcome, Rejected)
+        assert [(e.index, e.field) for e in outcome.errors] == [(-1, "columns")]
+    assert ledger.version == version
+    assert cell(ingestor, old, n1) == before + 6
+
+
 def test_new_sku_and_supply_visible_to_reader(ingestor: Ingestor) -> None:
     node = ingestor.ledger.node_ids[3]
     reader = SharedInventory.open(ingestor.state_dir)
@@ -231,6 +282,32 @@ def test_torn_final_record_is_dropped(tmp_path: Path) -> None:
     submit(again, "s", 3, deltas((sku, node, SELLABLE, KIND_ADJUST, 1)))
     again.close()
     assert [lsn for lsn, _ in read_journal(state / "journal")] == [1, 2, 3]
+
+
+def test_failed_fsync_fails_every_waiter_and_reports_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    failures: list[BaseException] = []
+    journal = Journal(tmp_path, next_lsn=1, on_failure=failures.append)
+    journal.append(1, b"ok")
+    journal.wait_durable(1)
+
+    def broken(fd: int) -> None:
+        raise OSError(errno.EIO, "injected I/O error")
+
+    monkeypatch.setattr(os, "fdatasync", broken)
+    journal.append(2, b"lost")
+    with pytest.raises(JournalFailed):
+        journal.wait_durable(2)
+    assert journal.durable_lsn == 1
+    assert len(failures) == 1
+    assert isinstance(failures[0], OSError)
+    assert journal.failed is failures[0]
+    with pytest.raises(JournalFailed):
+        journal.append(3, b"never")
+    monkeypatch.undo()
+    journal.close()
+    # Record 2 may or may not have reached the disk (it was never acked); 3 never did.
+    assert [lsn for lsn, _ in read_journal(tmp_path)] in ([1], [1, 2])
 
 
 def test_corruption_before_the_tail_is_an_error(tmp_path: Path) -> None:

@@ -20,6 +20,12 @@ loses nothing. Damage anywhere else is real corruption and raises `JournalCorrup
 
 Segments roll over at `segment_bytes` or on `rotate()`; `drop_through(lsn)` deletes segments
 whose every record is at or below a snapshot's LSN, so recovery reads only the journal tail.
+
+Failure: if a write or fdatasync fails, the journal is dead for good: every waiter and every
+later `append` raises `JournalFailed`, and `on_failure` is called once (the sidecar exits so
+that its supervisor restarts it). Retrying the fsync is not safe: after a failed fsync Linux
+may have dropped the dirty pages and report the next fsync as a success, so only re-reading
+the file at recovery tells what is on disk.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from omniroute.errors import Unavailable
+
 log = logging.getLogger(__name__)
 
 RECORD_HEADER = struct.Struct("<IIQ")
@@ -45,8 +53,11 @@ class JournalCorrupt(Exception):
     """A journal record before the final one is damaged: recovery cannot continue safely."""
 
 
-class JournalFailed(Exception):
-    """Writing or syncing the journal failed; nothing after the last durable LSN is safe."""
+class JournalFailed(Unavailable):
+    """Writing or syncing the journal failed; nothing after the last durable LSN is safe.
+
+    UNAVAILABLE on the wire: the feed should resend its unacked batches once the sidecar has
+    restarted (duplicates of batches that did reach the disk are acked, not reapplied)."""
 
 
 def segment_name(first_lsn: int) -> str:
@@ -125,10 +136,12 @@ class Journal:
 
     def __init__(self, directory: Path, *, next_lsn: int,
                  on_durable: Callable[[int], None] | None = None,
+                 on_failure: Callable[[BaseException], None] | None = None,
                  segment_bytes: int = SEGMENT_BYTES) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._on_durable = on_durable
+        self._on_failure = on_failure
         self._segment_bytes = segment_bytes
         self._cond = threading.Condition()
         self._queue: list[bytes] = []
@@ -156,6 +169,11 @@ class Journal:
     @property
     def durable_lsn(self) -> int:
         return self._durable_lsn
+
+    @property
+    def failed(self) -> BaseException | None:
+        """Why the journal stopped, or None while it works."""
+        return self._error
 
     def append(self, lsn: int, payload: bytes) -> None:
         """Queue a record; LSNs must be consecutive. Durable once `wait_durable(lsn)` returns."""
@@ -235,6 +253,8 @@ class Journal:
             with self._cond:
                 self._error = error
                 self._cond.notify_all()
+            if self._on_failure is not None:
+                self._on_failure(error)
 
     def _new_segment(self, first_lsn: int) -> None:
         path = self.directory / segment_name(first_lsn)

@@ -33,6 +33,7 @@ import struct
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +41,7 @@ import msgspec
 
 from omniroute.config import load_network
 from omniroute.errors import FailedPrecondition
-from omniroute.state.journal import Journal, fsync_dir, read_journal
+from omniroute.state.journal import Journal, JournalFailed, fsync_dir, read_journal
 from omniroute.state.shared import SharedInventoryWriter
 from omniroute.sync.ledger import (
     Applied,
@@ -136,7 +137,10 @@ class Ingestor:
 
     def __init__(self, state_dir: Path, *, network_dir: Path | None,
                  snapshot_interval_s: float = 30.0, snapshot_every_batches: int = 20_000,
-                 snapshots: bool = True) -> None:
+                 snapshots: bool = True,
+                 on_journal_failure: Callable[[BaseException], None] | None = None) -> None:
+        """`on_journal_failure` runs (on the journal's thread) once if a journal write or
+        fsync fails; from then on nothing is acked, and the owner should exit."""
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._lock_fd = os.open(self.state_dir / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
@@ -156,7 +160,7 @@ class Ingestor:
             sku_capacity=self.ledger.on_hand.shape[1])
         self._load_shared()
         self.journal = Journal(self.state_dir / "journal", next_lsn=self.ledger.version + 1,
-                               on_durable=self._on_durable)
+                               on_durable=self._on_durable, on_failure=on_journal_failure)
         self._snapshot_interval_s = snapshot_interval_s
         self._snapshot_every = snapshot_every_batches
         self._snapshot_version = self.ledger.version
@@ -322,6 +326,8 @@ class Ingestor:
             if behind >= self._snapshot_every or (due and behind > 0):
                 try:
                     self.take_snapshot()
+                except JournalFailed:
+                    return  # the journal's failure ends the process; never snapshot past it
                 except OSError:
                     log.exception("snapshot failed; the journal still holds everything")
                 last = time.monotonic()

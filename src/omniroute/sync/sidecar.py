@@ -3,6 +3,11 @@
 It runs as its own OS process beside the router (started by `omniroute serve`) with its own
 gRPC server, health service and reflection. It reports SERVING once its state is recovered
 (snapshot + journal tail) and published to the shared arrays in `<state>/live/`.
+
+If the journal fails (a write or fsync error: disk full, EIO), the sidecar exits with
+`EXIT_JOURNAL_FAILED` instead of serving on: its in-memory state is ahead of what is on disk
+and nothing more can be acked, while a restart (the supervisor restarts a sidecar that exits)
+recovers exactly the durable state from disk, or keeps failing visibly if the disk is still bad.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from omniroute.sync.servicer import SERVICE_NAME, InventorySyncServicer, add_to_
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
+EXIT_JOURNAL_FAILED = 75  # EX_TEMPFAIL: worth a restart
+# How long a graceful stop after a journal failure may take before the process just ends.
+_FAILED_EXIT_GRACE_S = 10.0
 # Batches of 10k deltas are ~350 kB; leave room for bulk feeds.
 _MAX_MESSAGE_BYTES = 64 << 20
 
@@ -40,8 +48,21 @@ def die_with_parent(parent_pid: int) -> None:
 
 def run_sidecar(*, bind: str, state_dir: Path, stop: threading.Event,
                 network_dir: Path | None = None) -> None:
-    """Recover state, serve InventorySync until `stop` is set, then flush and close."""
-    ingestor = Ingestor(state_dir, network_dir=network_dir)
+    """Recover state, serve InventorySync until `stop` is set, then flush and close.
+
+    Raises SystemExit(EXIT_JOURNAL_FAILED) if the journal failed meanwhile."""
+    failed = threading.Event()
+    # Streams still waiting get JournalFailed and end; should the shutdown hang anyway, leave.
+    watchdog = threading.Timer(_FAILED_EXIT_GRACE_S, os._exit, (EXIT_JOURNAL_FAILED,))
+    watchdog.daemon = True
+
+    def journal_failed(error: BaseException) -> None:
+        log.critical("journal write or fsync failed (%s): exiting for a restart", error)
+        failed.set()
+        stop.set()
+        watchdog.start()
+
+    ingestor = Ingestor(state_dir, network_dir=network_dir, on_journal_failure=journal_failed)
     try:
         server = Server(
             bind=bind,
@@ -59,3 +80,6 @@ def run_sidecar(*, bind: str, state_dir: Path, stop: threading.Event,
         server.stop()
     finally:
         ingestor.close()
+        watchdog.cancel()
+    if failed.is_set():
+        raise SystemExit(EXIT_JOURNAL_FAILED)
