@@ -6,12 +6,15 @@ import datetime as dt
 import errno
 import multiprocessing
 import os
+import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from omniroute.errors import FailedPrecondition
 from omniroute.state.journal import (
@@ -29,6 +32,7 @@ from omniroute.sync.ledger import (
     Applied,
     DeltaColumns,
     Duplicate,
+    Ledger,
     Rejected,
     SupplyColumns,
     delta_rows,
@@ -377,3 +381,75 @@ def test_other_process_sees_writes(ingestor: Ingestor) -> None:
     assert got is not None
     assert got[0] != os.getpid()
     assert got[1] == 2
+
+
+# -- the vectorised ledger against a plain-Python twin ---------------------------------------
+
+NODES = ["N0", "N1", "N2"]
+KNOWN_SKUS = ["K0", "K1"]
+
+
+def naive_ingest(stock: dict[tuple[int, str, str], int], rows: list[tuple[str, str, int, int,
+                                                                          int]]
+                 ) -> tuple[dict[tuple[int, str, str], int] | None, set[int]]:
+    """Apply rows one by one: the new stock, or None and the indices of the bad rows. Rows
+    with a bad field take no part; a row whose result is below zero is bad."""
+    after = dict(stock)
+    bad: set[int] = set()
+    for i, (sku, node, disposition, kind, qty) in enumerate(rows):
+        if node not in NODES or not 1 <= disposition <= 6 or kind not in (KIND_ADJUST,
+                                                                            KIND_SET):
+            bad.add(i)
+            continue
+        if kind == KIND_SET and qty < 0:
+            bad.add(i)
+            continue
+        key = (disposition, sku, node)
+        value = qty if kind == KIND_SET else after.get(key, 0) + qty
+        if value < 0:
+            bad.add(i)  # and later deltas of the cell count from there (the ledger's rule)
+        after[key] = value
+    return (None, bad) if bad else (after, bad)
+
+
+ROWS = st.lists(st.tuples(st.sampled_from([*KNOWN_SKUS, "NEW0", "NEW1"]),
+                          st.sampled_from([*NODES, "NOPE"]), st.sampled_from([1, 2, 2, 0]),
+                          st.sampled_from([KIND_ADJUST, KIND_ADJUST, KIND_SET, 0]),
+                          st.integers(-4, 6)), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ROWS, min_size=1, max_size=4), st.randoms(use_true_random=False))
+def test_ledger_matches_naive_twin(batches: list[list[tuple[str, str, int, int, int]]],
+                                   rnd: random.Random) -> None:
+    ledger = Ledger(node_ids=list(NODES), sku_ids=list(KNOWN_SKUS),
+                    on_hand=np.zeros((6, 4, len(NODES)), dtype=np.int32), supply={})
+    ledger.on_hand[0, 0, :] = 3
+    stock = {(1, "K0", n): 3 for n in NODES}
+    for seq, rows in enumerate(batches, start=1):
+        # Dictionary-encode in a shuffled table order with a repeated entry.
+        table = sorted({r[0] for r in rows}, key=lambda _: rnd.random())
+        table += table[:1]
+        refs = [len(table) - 1 if table and r[0] == table[0] and rnd.random() < 0.5
+                else table.index(r[0]) for r in rows]
+        columns = DeltaColumns(table, np.array(refs, dtype=np.int64), [r[1] for r in rows],
+                               np.arange(len(rows), dtype=np.int64),
+                               np.array([r[2] for r in rows], dtype=np.int64),
+                               np.array([r[3] for r in rows], dtype=np.int64),
+                               np.array([r[4] for r in rows], dtype=np.int64))
+        catalog = list(ledger.sku_ids)
+        outcome = ledger.ingest("s", seq, columns, empty_supply(), event_ns=0, now_ns=1)
+        expected, bad = naive_ingest(stock, rows)
+        if expected is None:
+            assert isinstance(outcome, Rejected)
+            assert {e.index for e in outcome.errors} == bad
+            continue
+        assert isinstance(outcome, Applied)
+        stock = expected
+        # New SKUs are registered in order of first appearance.
+        assert ledger.sku_ids[len(catalog):] == [
+            k for k in dict.fromkeys(r[0] for r in rows) if k not in catalog]
+        got = {(d + 1, ledger.sku_ids[s], NODES[n]): int(ledger.on_hand[d, s, n])
+               for d in range(6) for s in range(len(ledger.sku_ids)) for n in range(len(NODES))
+               if ledger.on_hand[d, s, n]}
+        assert got == {k: v for k, v in stock.items() if v}

@@ -28,6 +28,7 @@ every touched cell), so replaying a record is deterministic, pure assignment, an
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -401,62 +402,80 @@ class Ledger:
 
     def _inventory_after(self, deltas: DeltaColumns, sku_idx: I64, errors: list[DeltaError]
                          ) -> tuple[I64, I64, I64, I64]:
-        """Validate inventory deltas; the after-image (disp, sku, node, value) of each cell."""
+        """Validate inventory deltas; the after-image (disp, sku, node, value) of each cell.
+
+        Vectorised: a stable sort groups the deltas of each cell in batch order, and running
+        sums give every delta's result. Kept to few NumPy calls on the good path (a call costs
+        ~1-2 us, a 1k-delta batch makes a few dozen), the error path spells out each reason."""
         node_idx = self._node_indices(deltas.node_ids, deltas.node_ref, errors, supply=False)
         disposition, kind, qty = deltas.disposition, deltas.kind, deltas.qty
-        bad_disp = (disposition < 1) | (disposition > N_DISPOSITIONS)
-        bad_kind = (kind != KIND_ADJUST) & (kind != KIND_SET)
-        bad_qty = np.abs(qty) > INT32_MAX
-        bad_set = (kind == KIND_SET) & (qty < 0)
-        for i in np.flatnonzero(bad_disp).tolist():
-            errors.append(DeltaError(i, False, "disposition",
-                                     f"unknown or unspecified disposition {disposition[i]}"))
-        for i in np.flatnonzero(bad_kind).tolist():
-            errors.append(DeltaError(i, False, "kind", f"unknown or unspecified kind {kind[i]}"))
-        for i in np.flatnonzero(bad_qty).tolist():
-            errors.append(DeltaError(i, False, "qty", f"|qty| {qty[i]} exceeds {INT32_MAX}"))
-        for i in np.flatnonzero(bad_set & ~bad_qty).tolist():
-            errors.append(DeltaError(i, False, "qty", f"SET to {qty[i]} < 0"))
-        ok = ~(bad_disp | bad_kind | bad_qty | bad_set | (node_idx < 0) | (sku_idx < 0))
-        pos = np.flatnonzero(ok)
-        n_nodes = len(self.node_ids)
-        d = disposition[pos] - 1
-        s, n, k, q = sku_idx[pos], node_idx[pos], kind[pos], qty[pos]
-        cell = (s * N_DISPOSITIONS + d) * n_nodes + n
-        order = np.argsort(cell, kind="stable")
-        c, k, q = cell[order], k[order], q[order]
-        d, s, n = d[order], s[order], n[order]
-        if len(c) == 0:
+        is_set = kind == KIND_SET
+        bad = ((disposition < 1) | (disposition > N_DISPOSITIONS)
+               | ((kind != KIND_ADJUST) & ~is_set) | (qty > INT32_MAX) | (qty < -INT32_MAX)
+               | (is_set & (qty < 0)) | (node_idx < 0) | (sku_idx < 0))
+        pos: I64 | None = None
+        if bad.any():
+            self._field_errors(deltas, errors)
+            pos = np.flatnonzero(~bad)
+            disposition, is_set, qty = disposition[pos], is_set[pos], qty[pos]
+            sku_idx, node_idx = sku_idx[pos], node_idx[pos]
+        if len(qty) == 0:
             z = np.zeros(0, dtype=np.int64)
             return z, z, z, z
-        group_start = np.ones(len(c), dtype=bool)
-        group_start[1:] = c[1:] != c[:-1]
-        is_set = k == KIND_SET
-        reset = group_start | is_set
+        n_nodes = len(self.node_ids)
+        per_sku = N_DISPOSITIONS * n_nodes
+        # One key per cell, valid for tentative (not yet allocated) SKU indices too.
+        cell = sku_idx * per_sku + (disposition - 1) * n_nodes + node_idx
+        order = np.argsort(cell, kind="stable")
+        c, q, is_set = cell[order], qty[order], is_set[order]
+        group_start = np.empty(len(c), dtype=bool)
+        group_start[0] = True
+        np.not_equal(c[1:], c[:-1], out=group_start[1:])
+        reset = group_start | is_set  # a SET restarts the running count of its cell
         seg = np.cumsum(reset) - 1
         first = np.flatnonzero(reset)
-        current = np.zeros(len(first), dtype=np.int64)
-        existing = s[first] < len(self.sku_ids)
-        fe = first[existing]
-        current[existing] = self.on_hand[d[fe], s[fe], n[fe]]
+        cf = c[first]
+        s_f, d_f, n_f = cf // per_sku, cf % per_sku // n_nodes, cf % n_nodes
+        existing = s_f < len(self.sku_ids)
+        if existing.all():
+            current = self.on_hand[d_f, s_f, n_f].astype(np.int64)
+        else:
+            current = np.zeros(len(first), dtype=np.int64)
+            current[existing] = self.on_hand[d_f[existing], s_f[existing], n_f[existing]]
         base = np.where(is_set[first], q[first], current)
         contrib = np.where(is_set, 0, q)
         running = np.cumsum(contrib)
-        before = running[first] - contrib[first]
-        after = base[seg] + running - before[seg]
-        for j in np.flatnonzero((after < 0) | (after > INT32_MAX)).tolist():
-            i = int(pos[order[j]])
-            where = (f"{DISPOSITIONS[d[j]]} on-hand of "
-                     f"{deltas.sku_ids[deltas.sku_ref[i]]!r} at "
-                     f"{deltas.node_ids[deltas.node_ref[i]]!r}")
-            if after[j] < 0:
-                errors.append(DeltaError(i, False, "qty", f"would make {where} {after[j]} (< 0)"))
-            else:
-                errors.append(DeltaError(i, False, "qty",
-                                         f"would make {where} {after[j]} (> {INT32_MAX})"))
-        last = np.ones(len(c), dtype=bool)
+        after = (base - (running[first] - contrib[first]))[seg] + running
+        out_of_range = (after < 0) | (after > INT32_MAX)
+        if out_of_range.any():
+            for j in np.flatnonzero(out_of_range).tolist():
+                i = int(order[j]) if pos is None else int(pos[order[j]])
+                where = (f"{DISPOSITIONS[int(c[j]) % per_sku // n_nodes]} on-hand of "
+                         f"{deltas.sku_ids[deltas.sku_ref[i]]!r} at "
+                         f"{deltas.node_ids[deltas.node_ref[i]]!r}")
+                limit = "(< 0)" if after[j] < 0 else f"(> {INT32_MAX})"
+                errors.append(DeltaError(i, False, "qty", f"would make {where} {after[j]} "
+                                         f"{limit}"))
+        last = np.empty(len(c), dtype=bool)
+        last[-1] = True
         last[:-1] = group_start[1:]
-        return d[last], s[last], n[last], after[last]
+        cl = c[last]
+        return cl % per_sku // n_nodes, cl // per_sku, cl % n_nodes, after[last]
+
+    @staticmethod
+    def _field_errors(deltas: DeltaColumns, errors: list[DeltaError]) -> None:
+        """The reasons of the bad disposition, kind and qty fields (ids are checked apart)."""
+        disposition, kind, qty = deltas.disposition, deltas.kind, deltas.qty
+        bad_qty = (qty > INT32_MAX) | (qty < -INT32_MAX)
+        for i in np.flatnonzero((disposition < 1) | (disposition > N_DISPOSITIONS)).tolist():
+            errors.append(DeltaError(i, False, "disposition",
+                                     f"unknown or unspecified disposition {disposition[i]}"))
+        for i in np.flatnonzero((kind != KIND_ADJUST) & (kind != KIND_SET)).tolist():
+            errors.append(DeltaError(i, False, "kind", f"unknown or unspecified kind {kind[i]}"))
+        for i in np.flatnonzero(bad_qty).tolist():
+            errors.append(DeltaError(i, False, "qty", f"|qty| {qty[i]} exceeds {INT32_MAX}"))
+        for i in np.flatnonzero((kind == KIND_SET) & (qty < 0) & ~bad_qty).tolist():
+            errors.append(DeltaError(i, False, "qty", f"SET to {qty[i]} < 0"))
 
     def _supply_after(self, supply: SupplyColumns, new_skus: dict[str, int],
                       errors: list[DeltaError]) -> dict[tuple[int, int, int], int]:
@@ -520,8 +539,8 @@ def _table_lookup(index: dict[str, int], table: list[str]) -> I64:
     """Catalog index of each table entry, _UNKNOWN if absent, plus a trailing _BAD_REF slot
     that out-of-range refs are pointed at."""
     entry = np.empty(len(table) + 1, dtype=np.int64)
-    entry[:-1] = np.fromiter((index.get(t, _UNKNOWN) for t in table), dtype=np.int64,
-                             count=len(table))
+    entry[:-1] = np.fromiter(map(index.get, table, itertools.repeat(_UNKNOWN)),
+                             dtype=np.int64, count=len(table))
     entry[-1] = _BAD_REF
     return entry
 
