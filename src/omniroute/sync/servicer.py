@@ -135,14 +135,14 @@ def _columns_from_fields(raw: bytes, fields: dict[int, list[wire.Span]]
     get = fields.get
     deltas = DeltaColumns(
         sku_ids=_id_table(raw, get(_COLS.SKUS_FIELD_NUMBER)),
-        sku_ref=wire.as_uint32(wire.packed_varints(raw, get(_COLS.SKU_REF_FIELD_NUMBER))),
+        sku_ref=wire.packed_fixed32(raw, get(_COLS.SKU_REF_FIELD_NUMBER)),
         node_ids=_id_table(raw, get(_COLS.NODES_FIELD_NUMBER)),
-        node_ref=wire.as_uint32(wire.packed_varints(raw, get(_COLS.NODE_REF_FIELD_NUMBER))),
+        node_ref=wire.packed_fixed32(raw, get(_COLS.NODE_REF_FIELD_NUMBER)),
         disposition=wire.as_int32(wire.packed_varints(raw,
                                                       get(_COLS.DISPOSITION_FIELD_NUMBER))),
         kind=wire.as_int32(wire.packed_varints(raw, get(_COLS.KIND_FIELD_NUMBER))),
-        qty=wire.zigzag(wire.packed_varints(raw, get(_COLS.QTY_FIELD_NUMBER))),
-        event_ns=wire.packed_fixed64(raw, get(_COLS.EVENT_TIME_UNIX_NS_FIELD_NUMBER)))
+        qty=wire.packed_sfixed64(raw, get(_COLS.QTY_FIELD_NUMBER)),
+        event_ns=wire.packed_sfixed64(raw, get(_COLS.EVENT_TIME_UNIX_NS_FIELD_NUMBER)))
     return deltas, _newest(deltas.event_ns)
 
 

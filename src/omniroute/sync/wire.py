@@ -14,8 +14,8 @@ Rules of the encoding that matter here (protobuf "Encoding" spec):
   any order and repeat; unknown fields must be skipped.
 - A packed repeated scalar is one LEN record holding the values back to back; a parser must
   also accept it split into several LEN records, and unpacked (one record per value), and
-  concatenate everything in order. The byte run of an unpacked VARINT or I64 value is exactly
-  its packed form, so every case reduces to "concatenate the runs".
+  concatenate everything in order. The byte run of an unpacked VARINT, I32 or I64 value is
+  exactly its packed form, so every case reduces to "concatenate the runs".
 - A non-repeated embedded message that occurs several times is merged, which is the same as
   parsing the concatenation of its bodies.
 
@@ -139,12 +139,20 @@ def packed_varints(buf: bytes, spans: list[Span] | None) -> U64:
     return decode_varints(joined(buf, spans, (LEN, VARINT)))
 
 
-def packed_fixed64(buf: bytes, spans: list[Span] | None) -> I64:
+def packed_sfixed64(buf: bytes, spans: list[Span] | None) -> I64:
     """A repeated sfixed64 field (packed, split or unpacked) as int64 values."""
     data = joined(buf, spans, (LEN, I64_WIRE))
     if len(data) % 8:
         raise WireError("packed fixed64 field is not a multiple of 8 bytes")
-    return np.frombuffer(data, dtype="<i8").astype(np.int64, copy=False)
+    return np.frombuffer(data, dtype="<i8").astype(np.int64)
+
+
+def packed_fixed32(buf: bytes, spans: list[Span] | None) -> I64:
+    """A repeated fixed32 field (packed, split or unpacked) as int64 values."""
+    data = joined(buf, spans, (LEN, I32_WIRE))
+    if len(data) % 4:
+        raise WireError("packed fixed32 field is not a multiple of 4 bytes")
+    return np.frombuffer(data, dtype="<u4").astype(np.int64)
 
 
 def decode_varints(data: bytes) -> U64:
@@ -175,13 +183,3 @@ def decode_varints(data: bytes) -> U64:
 def as_int32(values: U64) -> I64:
     """int32/enum values, truncated to 32 bits as the protobuf runtime reads them."""
     return values.astype(np.uint32).view(np.int32).astype(np.int64)
-
-
-def as_uint32(values: U64) -> I64:
-    """uint32 values, truncated to 32 bits as the protobuf runtime reads them."""
-    return values.astype(np.uint32).astype(np.int64)
-
-
-def zigzag(values: U64) -> I64:
-    """sint32/sint64 values."""
-    return (values >> np.uint64(1)).view(np.int64) ^ -(values & np.uint64(1)).view(np.int64)
