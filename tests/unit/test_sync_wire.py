@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from omniroute.errors import InvalidArgument
 from omniroute.sync import wire
-from omniroute.sync.ledger import DeltaColumns
+from omniroute.sync.ledger import DeltaColumns, Ledger, Rejected, empty_supply
 from omniroute.sync.servicer import batch_columns, columns_of, decode_batch
 from omniroute.v1 import sync_pb2
 
@@ -150,6 +150,28 @@ def test_rows_and_supply_take_the_runtime_path() -> None:
     assert decoded.supply.sku == ["B"]
     assert (decoded.source_id, decoded.sequence) == ("wms", 3)
     assert batch_columns(batch)[0].sku_ids == deltas.sku_ids
+
+
+def test_bad_columns_stay_bad_next_to_rows() -> None:
+    """Rows plus `columns` whose time column has the wrong length: still rejected whole."""
+    batch = sync_pb2.DeltaBatch(source_id="s", sequence=1)
+    batch.deltas.add(sku="K", node_id="N", disposition=1, kind=1, qty=1)
+    batch.deltas.add(sku="K", node_id="N", disposition=1, kind=1, qty=1)
+    c = batch.columns
+    c.skus.ids.append("K")
+    c.nodes.ids.append("N")
+    c.sku_ref.append(0)
+    c.node_ref.append(0)
+    c.disposition.append(1)
+    c.kind.append(1)
+    c.qty.append(1)
+    c.event_time_unix_ns.extend([1, 2])  # two times for its one row
+    deltas = decode_batch(batch.SerializeToString()).deltas
+    ledger = Ledger(node_ids=["N"], sku_ids=["K"], on_hand=np.zeros((6, 2, 1), np.int32),
+                    supply={})
+    outcome = ledger.ingest("s", 1, deltas, empty_supply(), event_ns=0, now_ns=0)
+    assert isinstance(outcome, Rejected)
+    assert [(e.index, e.field) for e in outcome.errors] == [(-1, "columns")]
 
 
 def test_not_a_batch_is_invalid_argument() -> None:

@@ -107,7 +107,9 @@ def concat_deltas(first: DeltaColumns, second: DeltaColumns) -> DeltaColumns:
 
 
 def _times_or_zeros(deltas: DeltaColumns) -> I64:
-    if len(deltas.event_ns) == deltas.size:
+    # A column of the wrong length stays as it is, so the whole stays the wrong length (the
+    # same goes for every column: `ingest` rejects the concatenation as it would the part).
+    if len(deltas.event_ns):
         return deltas.event_ns
     return np.zeros(deltas.size, dtype=np.int64)
 
