@@ -76,15 +76,38 @@ class RunningServer:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(tmp: Path, *extra: str) -> RunningServer:
-    port, sync_port, metrics_port = free_port(), free_port(), free_port()
-    log_path = tmp / "serve.log"
+DEFAULT_WORKERS = 2
+
+
+def role_of(pid: int) -> str:
+    """'sidecar' for the sync sidecar, 'worker' for a router worker (forked from serve)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "gone"
+    return "sidecar" if b"sidecar" in cmdline else "worker"
+
+
+def children_by_role(pid: int, role: str) -> list[int]:
+    return [child for child in child_pids(pid) if role_of(child) == role]
+
+
+def start_server(tmp: Path, *extra: str, port: int | None = None,
+                 state: Path | None = None) -> RunningServer:
+    """Start `omniroute serve` (with `DEFAULT_WORKERS` workers unless `extra` says
+    `--workers`) and wait until the sidecar and every worker serve."""
+    if "--workers" not in extra:
+        extra = (*extra, "--workers", str(DEFAULT_WORKERS))
+    workers = int(extra[extra.index("--workers") + 1])
+    port = port or free_port()
+    sync_port, metrics_port = free_port(), free_port()
+    log_path = tmp / f"serve-{port}.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "omniroute", "serve", "--port", str(port),
              "--sync-port", str(sync_port), "--metrics-port", str(metrics_port),
-             "--state", str(tmp / "state"), *extra],
+             "--state", str(state or tmp / "state"), *extra],
             stdout=log_file, stderr=subprocess.STDOUT, env=env)
     server = RunningServer(process, f"127.0.0.1:{port}", f"127.0.0.1:{sync_port}",
                            metrics_port, log_path)
@@ -93,7 +116,8 @@ def start_server(tmp: Path, *extra: str) -> RunningServer:
         if process.poll() is not None:
             pytest.fail(f"server exited with {process.returncode}:\n{server.log()}")
         if (health_status(server.router) == health_pb2.HealthCheckResponse.SERVING
-                and health_status(server.sync) == health_pb2.HealthCheckResponse.SERVING):
+                and health_status(server.sync) == health_pb2.HealthCheckResponse.SERVING
+                and server.log().count("router SERVING") >= workers):
             return server
         time.sleep(0.2)
     stop_server(server)

@@ -12,8 +12,10 @@ import pytest
 from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from server_process import (
+    DEFAULT_WORKERS,
     RunningServer,
     child_pids,
+    children_by_role,
     health_status,
     pid_alive,
     start_server,
@@ -78,17 +80,24 @@ def test_bad_input_names_the_field(server: RunningServer) -> None:
     assert "lines[0].qty" in error.value.details()
 
 
-def test_unlanded_rpcs_answer_unimplemented(server: RunningServer) -> None:
+def test_reservation_rpcs_name_bad_fields(server: RunningServer) -> None:
     with grpc.insecure_channel(server.router) as channel:
         stub = router_pb2_grpc.RouterStub(channel)
         with pytest.raises(grpc.RpcError) as error:
-            stub.Release(router_pb2.ReleaseRequest(reservation_id="r-1"), timeout=10)
-        assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED
+            stub.Release(router_pb2.ReleaseRequest(reservation_id=""), timeout=10)
+        assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "reservation_id" in error.value.details()
+        with pytest.raises(grpc.RpcError) as error:
+            stub.Confirm(router_pb2.ConfirmRequest(reservation_id="no-such"), timeout=10)
+        assert error.value.code() == grpc.StatusCode.NOT_FOUND
+        assert "reservation_id" in error.value.details()
         request = order_to_proto(seed_order())
         request.reserve = True
+        request.hold.seconds = -5
         with pytest.raises(grpc.RpcError) as error:
             stub.Route(request, timeout=10)
-        assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "hold" in error.value.details()
 
 
 def test_availability_and_describe(server: RunningServer) -> None:
@@ -116,36 +125,41 @@ def test_metrics_endpoint(server: RunningServer) -> None:
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_signal_stops_everything(tmp_path, stop_signal: signal.Signals) -> None:
     running = start_server(tmp_path)
-    sidecars = child_pids(running.process.pid)
-    assert len(sidecars) == 1
+    children = child_pids(running.process.pid)
+    assert len(children_by_role(running.process.pid, "sidecar")) == 1
+    assert len(children_by_role(running.process.pid, "worker")) == DEFAULT_WORKERS
     running.process.send_signal(stop_signal)
     assert running.process.wait(30) == 0, running.log()
     deadline = time.monotonic() + 10
-    while any(pid_alive(pid) for pid in sidecars) and time.monotonic() < deadline:
+    while any(pid_alive(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not any(pid_alive(pid) for pid in sidecars), "sidecar outlived the server"
+    assert not any(pid_alive(pid) for pid in children), "a child outlived the server"
 
 
 def test_sidecar_dies_with_a_killed_server_and_is_restarted_when_it_crashes(tmp_path) -> None:
     running = start_server(tmp_path)
-    (sidecar,) = child_pids(running.process.pid)
+    (sidecar,) = children_by_role(running.process.pid, "sidecar")
     # A crashed sidecar is restarted by the supervisor and serves again.
     os.kill(sidecar, signal.SIGKILL)
     deadline = time.monotonic() + 60
     restarted: list[int] = []
     while time.monotonic() < deadline:
-        restarted = [p for p in child_pids(running.process.pid) if p != sidecar and pid_alive(p)]
+        restarted = [p for p in children_by_role(running.process.pid, "sidecar")
+                     if p != sidecar and pid_alive(p)]
         if restarted and health_status(running.sync) == health_pb2.HealthCheckResponse.SERVING:
             break
         time.sleep(0.2)
     assert restarted, running.log()
-    # SIGKILL of the supervisor itself leaves no orphan: the sidecar gets PR_SET_PDEATHSIG.
+    # SIGKILL of the supervisor itself leaves no orphan: every child gets PR_SET_PDEATHSIG.
+    workers = children_by_role(running.process.pid, "worker")
+    assert len(workers) == DEFAULT_WORKERS
     running.process.kill()
     running.process.wait()
-    deadline = time.monotonic() + 10
-    while pid_alive(restarted[0]) and time.monotonic() < deadline:
+    deadline = time.monotonic() + 15
+    while any(pid_alive(p) for p in [restarted[0], *workers]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not pid_alive(restarted[0]), "sidecar orphaned after SIGKILL of the server"
+    assert not any(pid_alive(p) for p in workers), "worker orphaned after SIGKILL of the server"
     stop_server(running)
 
 
