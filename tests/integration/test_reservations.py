@@ -393,7 +393,8 @@ def test_route_return_ranks_capable_nodes(workers: RunningServer) -> None:
         reply = stub.RouteReturn(request, timeout=30)
         described = nodes(workers.router)
         ranks = [c.rank for c in reply.candidates]
-        assert ranks == list(range(1, len(ranks) + 1)) and ranks
+        assert ranks == list(range(1, len(ranks) + 1))
+        assert ranks
         for c in reply.candidates:
             assert "returns" in described[c.node_id].capabilities
             assert c.detail

@@ -169,7 +169,8 @@ def test_holder_killed_inside_the_critical_section(tmp_path: Path) -> None:
         finally:
             os._exit(1)
     _, status = os.waitpid(pid, 0)
-    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    assert os.WIFSIGNALED(status)
+    assert os.WTERMSIG(status) == signal.SIGKILL
     # The kernel released the flock with the process; the next holder repairs.
     with book.locked():
         end = book.commit(Reserve("r2", "o-2", clock.now, 0.0, [HoldLine("1", 0, 0, 1, STOCK)]))
