@@ -187,6 +187,23 @@ def test_not_a_batch_is_invalid_argument() -> None:
         decode_batch(tag(9, 3))
 
 
+def test_many_tiny_records_go_to_the_runtime() -> None:
+    """A fully unpacked large batch is legal; it is read by the runtime, with equal result."""
+    n = 3 * wire.MAX_FIELDS
+    body = sync_pb2.IdTable(ids=["K"]).SerializeToString()
+    columns = bytearray(tag(1, 2) + varint(len(body)) + body)
+    columns += tag(2, 2) + varint(len(body)) + body
+    for _ in range(n):
+        columns += tag(3, 5) + fixed32(0) + tag(4, 5) + fixed32(0) + tag(5, 0) + varint(1)
+        columns += tag(6, 0) + varint(1) + tag(7, 1) + sfixed64(-1)
+    raw = tag(5, 2) + varint(len(columns)) + bytes(columns)
+    with pytest.raises(wire.WireError):
+        wire.scan(raw, len(raw) - len(columns), len(raw))
+    decoded = decode_batch(raw)
+    assert decoded.deltas.size == n
+    assert decoded.deltas.qty.tolist() == [-1] * n
+
+
 def test_decode_varints_edges() -> None:
     values = [0, 1, 127, 128, 300, 2**32 - 1, 2**63, 2**64 - 1]
     data = b"".join(varint(v) for v in values)

@@ -37,6 +37,8 @@ I64 = npt.NDArray[np.int64]
 
 VARINT, I64_WIRE, LEN, I32_WIRE = 0, 1, 2, 5
 _MAX_VARINT_BYTES = 10
+# Records one `scan` reads before handing the message to the runtime (~0.3 ms of Python).
+MAX_FIELDS = 1024
 
 
 class WireError(ValueError):
@@ -67,15 +69,22 @@ def _varint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
 
 
 def scan(buf: bytes, start: int = 0, end: int | None = None, *,
-         stop_at: Collection[int] = ()) -> dict[int, list[Span]] | None:
+         stop_at: Collection[int] = (), max_fields: int = MAX_FIELDS
+         ) -> dict[int, list[Span]] | None:
     """The fields of the message in `buf[start:end]`: field number -> spans, in order.
 
     Returns None as soon as a field in `stop_at` appears (the caller wants another path for
-    messages with that field, and should not pay for scanning the rest)."""
+    messages with that field, and should not pay for scanning the rest). More than
+    `max_fields` records raise WireError: this loop is Python, so a message of many tiny
+    records (legal, e.g. unpacked columns) is left to the runtime's C parser."""
     end = len(buf) if end is None else end
     fields: dict[int, list[Span]] = {}
     pos = start
+    count = 0
     while pos < end:
+        count += 1
+        if count > max_fields:
+            raise WireError(f"more than {max_fields} records")
         tag, pos = _varint(buf, pos, end)
         number, wire_type = tag >> 3, tag & 7
         if number == 0:
