@@ -255,3 +255,37 @@ def test_dominated_identical_stores_do_not_blow_up_the_search() -> None:
     assert info[3] == 1.0
     assert info[0] == 3
     assert info[1] == pytest.approx(3 * 5.0 + 2 * 1.0 + 9 * 1.0)
+
+
+def store_heavy_problem(seed: int) -> tuple[np.ndarray, ...]:
+    """Many candidates that each stock one SKU (stores), a few that stock several (DCs): the
+    shape the single-SKU reduction prunes, with ties in cost to exercise its tie rule."""
+    rng = np.random.default_rng(seed)
+    k, nc = int(rng.integers(1, 3)), int(rng.integers(4, 11))
+    d = rng.integers(1, 4, k).astype(np.int64)
+    a = np.zeros((k, nc), dtype=np.int64)
+    for c in range(nc):
+        if rng.random() < 0.25:
+            a[:, c] = rng.integers(0, 4, k)
+        else:
+            a[int(rng.integers(k)), c] = rng.integers(1, 4)
+    cvar = np.round(rng.uniform(0, 3, (k, nc)), 0)
+    fixed = np.round(rng.uniform(0, 6, nc), 0)
+    capc = rng.integers(1, 5, nc).astype(np.int64)
+    return d, a, cvar, fixed, capc
+
+
+@SETTINGS
+@given(st.integers(0, 2**32 - 1), st.sampled_from([2.0, 8.0, 50.0]),
+       st.sampled_from([0.0, 1.0]), st.integers(1, 2))
+def test_single_sku_reduction_keeps_the_optimum(seed: int, pu: float, sp: float,
+                                                max_nodes: int) -> None:
+    d, a, cvar, fixed, capc = store_heavy_problem(seed)
+    want = brute_group(d, a, cvar, fixed, capc, pu, sp, max_nodes)
+    sel = np.zeros(max_nodes, dtype=np.int64)
+    x = np.zeros((len(d), max_nodes), dtype=np.int64)
+    info = np.zeros(4)
+    search.solve_group(d, a, cvar, fixed, capc, pu, sp, max_nodes, search.EXACT_MAX_SKUS, 20000,
+                       sel, x, info)
+    assert info[3] == 1.0
+    assert info[1] == pytest.approx(want, abs=1e-9)
