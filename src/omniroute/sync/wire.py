@@ -173,7 +173,7 @@ def decode_varints(data: bytes) -> U64:
         raise WireError("truncated varint in a packed field")
     more = b >= 0x80
     if not more.any():
-        # Every value below 128, the common case for enums, refs and small quantities.
+        # Every value below 128: the enum columns of any sane batch.
         return b.astype(np.uint64)
     last = np.flatnonzero(~more)
     first = np.empty_like(last)
