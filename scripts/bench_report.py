@@ -134,7 +134,7 @@ def loadgen(out: Path, quick: bool) -> list[str]:
             data = out / "loadgen.json"
             duration = "1" if quick else "10"
             code = run([PYTHON, "-m", "omniroute", "loadgen", "--target", router,
-                        "--sync-target", sync, "--rpc", "route", "--rpc", "batch", "--rpc",
+                        "--sync-target", sync, "--rpc", "route", "--rpc", "reserve", "--rpc", "batch", "--rpc",
                         "stream", "--rpc", "availability", "--rpc", "deltas", "--mode", "both",
                         "--duration", duration, "--json", str(data)], out / "loadgen.log")
         finally:
@@ -155,9 +155,12 @@ def loadgen_markdown(result: dict[str, Any], duration: str) -> list[str]:
     lines = [
         "## gRPC load (omniroute loadgen)",
         "",
-        f"Embedded demo network, one router process, {duration} s per phase, 2 client "
+        f"Embedded demo network, router workers = cores ({os.cpu_count()}), {duration} s per "
+        "phase, 2 client "
         "processes x 2 channels (16 unary calls or 4 streams in flight per process) on the "
-        "same machine (client and server share the CPUs). Each "
+        "same machine (client and server share the CPUs). `reserve` is Route with reserve and a "
+        "2 s hold (expiry hands the stock back, so the run measures reserving rather than an "
+        "empty inventory); NOTHING_HELD counts its answers that allocated nothing. Each "
         "target is preceded by its Echo twin on the same server with the same payloads; "
         "'x echo' is target / echo, measured seconds apart in one run. Open loop runs at half "
         "the closed-loop rate of the target; its latencies are from the intended send time. "

@@ -184,9 +184,10 @@ def load_inventory(file: Path, state_dir: Path, data_dir: Path | None) -> None:
 @click.option("--sync-target", default="localhost:50052", show_default=True,
               help="Sidecar address, for the deltas target (loopback only).")
 @click.option("--rpc", "rpcs", multiple=True, default=("route",), show_default=True,
-              type=click.Choice(["route", "batch", "stream", "availability", "deltas"]),
-              help="Target to load (repeatable): Route dry run, RouteBatch, RouteStream, "
-                   "GetAvailability, StreamDeltas (sidecar).")
+              type=click.Choice(["route", "reserve", "batch", "stream", "availability",
+                                 "deltas"]),
+              help="Target to load (repeatable): Route dry run, Route with reserve (2 s "
+                   "holds), RouteBatch, RouteStream, GetAvailability, StreamDeltas (sidecar).")
 @click.option("--mode", type=click.Choice(["closed", "open", "both"]), default="closed",
               show_default=True,
               help="closed: max throughput; open: fixed arrival rate, latency from the "

@@ -96,6 +96,20 @@ def test_batch_stream_availability_and_deltas(echo_server: RunningServer,
     assert "throughput_ratio" not in phases["deltas"]  # another server: no echo twin
 
 
+def test_reserve_beside_dry_run_route(echo_server: RunningServer, tmp_path: Path) -> None:
+    phases = loadgen(echo_server, tmp_path / "reserve.json", "--rpc", "route", "--rpc",
+                     "reserve", "--duration", "0.5")
+    assert {"route", "reserve", "echo (reserve)"} <= set(phases)
+    reserve = phases["reserve"]
+    assert_measured(reserve)
+    assert isinstance(reserve["throughput_ratio"], float)
+    # Most demo orders allocate something, so most calls took the critical section.
+    errors = reserve["errors"]
+    assert isinstance(errors, dict)
+    assert set(errors) <= {"NOTHING_HELD"}
+    assert errors.get("NOTHING_HELD", 0) < reserve["ok_calls"] / 2  # type: ignore[operator]
+
+
 def test_refuses_non_loopback_targets(tmp_path: Path) -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "omniroute", "loadgen", "--target", "192.0.2.1:50051"],

@@ -494,6 +494,11 @@ class HoldBook:
         with self._thread_lock:
             self._read_records(int(self._h[H_APPLIED_END]), repair=False)
 
+    def overlay(self) -> tuple[dict[tuple[int, int], int], dict[str, RulesetActivated]]:
+        """Copies of the promised supply and the activated rulesets, for building state."""
+        with self._thread_lock:
+            return dict(self.ledger.promised), dict(self.ledger.rulesets)
+
     def _read_records(self, end: int, *, repair: bool) -> int:
         """Apply journal records in [read_end, end) to the ledger; return the end of the last
         intact record (less than `end` only with a torn tail, which `repair` tolerates)."""

@@ -26,7 +26,7 @@ import numpy as np
 from omniroute.config.rules import decode_ruleset
 from omniroute.errors import FailedPrecondition
 from omniroute.state.catalog import Catalog
-from omniroute.state.holds import HoldBook
+from omniroute.state.holds import HoldBook, RulesetActivated
 from omniroute.state.shared import SharedInventory
 from omniroute.state.store import SKU_STANDARD, EngineState, Inventory, SkuArrays, Supply
 
@@ -49,6 +49,8 @@ class LiveState:
         self._base = base
         self._shared = shared
         self._holds = holds
+        # What the book's ledger said at the last refresh (copied under the book's lock).
+        self._overlay: tuple[dict[tuple[int, int], int], dict[str, RulesetActivated]] = ({}, {})
         self._lock = threading.Lock()
         self._seen: tuple[int, ...] = (-1,)
         self._state = base
@@ -77,11 +79,18 @@ class LiveState:
         key = self._key()
         if key == self._seen:
             return self._state
+        holds = self._holds
+        if holds is not None:
+            # Lock order is the hold book's locks, then ours (the reserve path holds the book
+            # and asks for the current state), so the book is brought up to date first.
+            holds.catch_up()
+            holds.ensure_rows(self._shared.sku_count)
+            overlay = holds.overlay()
         with self._lock:
             key = self._key()
             if key != self._seen:
-                if self._holds is not None:
-                    self._holds.catch_up()
+                if holds is not None:
+                    self._overlay = overlay
                 self._state = self._shared.read_consistent(self._rebuild)
                 self._seen = key
             return self._state
@@ -91,15 +100,17 @@ class LiveState:
         on_hand = shared.on_hand
         sku_ids = shared.sku_ids()
         catalog, skus = state.catalog, state.skus
+        capacity = on_hand.shape[1]
+        holds = self._holds
+        if holds is not None and holds.reserved.shape[0] < len(sku_ids):
+            # SKUs registered since `ensure_rows`: routable from the next refresh on.
+            sku_ids = sku_ids[:holds.reserved.shape[0]]
         if len(sku_ids) != len(catalog.sku_ids):
             catalog, skus = self._grow_catalog(sku_ids)
-        capacity = on_hand.shape[1]
         supply = shared.supply_csr(base.today, n_skus=len(sku_ids))
-        holds = self._holds
         if holds is not None:
-            holds.ensure_rows(len(sku_ids))
             rules = base.rules
-            activated = holds.ledger.rulesets
+            promised, activated = self._overlay
             if activated:
                 rulesets = dict(rules.rulesets)
                 for name, record in activated.items():
@@ -111,7 +122,7 @@ class LiveState:
             return state._replace(
                 catalog=catalog, skus=skus, nodes=nodes, rules=rules,
                 inventory=Inventory(on_hand=on_hand, reserved=holds.reserved),
-                supply=_less_promised(supply, holds.ledger.promised),
+                supply=_less_promised(supply, promised),
                 version=np.array([shared.version], dtype=np.int64))
         if self._reserved.shape[0] != capacity:
             # Owner of `reserved` is the router; keep what it holds when the rows grow.
