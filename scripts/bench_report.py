@@ -134,8 +134,9 @@ def loadgen(out: Path, quick: bool) -> list[str]:
             data = out / "loadgen.json"
             duration = "1" if quick else "10"
             code = run([PYTHON, "-m", "omniroute", "loadgen", "--target", router,
-                        "--sync-target", sync, "--rpc", "route", "--rpc", "reserve", "--rpc", "batch", "--rpc",
-                        "stream", "--rpc", "availability", "--rpc", "deltas", "--mode", "both",
+                        "--sync-target", sync, "--rpc", "route", "--rpc", "reserve", "--rpc",
+                        "batch", "--rpc", "stream", "--rpc", "availability", "--rpc", "deltas",
+                        "--mode", "both",
                         "--duration", duration, "--json", str(data)], out / "loadgen.log")
         finally:
             server.send_signal(signal.SIGTERM)
