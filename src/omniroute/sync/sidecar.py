@@ -13,6 +13,7 @@ recovers exactly the durable state from disk, or keeps failing visibly if the di
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import os
 import signal
@@ -29,6 +30,8 @@ _PR_SET_PDEATHSIG = 1
 EXIT_JOURNAL_FAILED = 75  # EX_TEMPFAIL: worth a restart
 # How long a graceful stop after a journal failure may take before the process just ends.
 _FAILED_EXIT_GRACE_S = 10.0
+# Cyclic-GC generation-0 threshold while serving (CPython's default is 700 allocations).
+_GC_GEN0_THRESHOLD = 50_000
 # Batches of 10k deltas are ~350 kB; leave room for bulk feeds.
 _MAX_MESSAGE_BYTES = 64 << 20
 
@@ -63,6 +66,7 @@ def run_sidecar(*, bind: str, state_dir: Path, stop: threading.Event,
         watchdog.start()
 
     ingestor = Ingestor(state_dir, network_dir=network_dir, on_journal_failure=journal_failed)
+    _tune_gc()
     try:
         server = Server(
             bind=bind,
@@ -83,3 +87,20 @@ def run_sidecar(*, bind: str, state_dir: Path, stop: threading.Event,
         watchdog.cancel()
     if failed.is_set():
         raise SystemExit(EXIT_JOURNAL_FAILED)
+
+
+def _tune_gc() -> None:
+    """Keep CPython's cyclic GC from eating the ingest CPU.
+
+    Measured (10k-delta row batches over gRPC): the collector took about half of the
+    sidecar's CPU, mostly full collections of ~45 ms each walking the recovered state, because
+    every batch allocates thousands of short-lived objects that trip the default threshold.
+    That garbage is acyclic and freed by reference counting anyway. So: freeze what recovery
+    built (a long-lived heap the collector never needs to walk again) and collect the young
+    generation every 50,000 allocations instead of 700. Row ingest went from ~0.3-0.6 M to
+    ~0.6-0.8 M deltas/s on the 2-core machine. Cycles are still collected, only less often.
+    """
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(_GC_GEN0_THRESHOLD, gen1, gen2)
