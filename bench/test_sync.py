@@ -4,10 +4,9 @@
 
 The feed is pre-serialized (the client sends raw bytes), so the figures measure the sidecar,
 not Python protobuf construction in the client; the client still shares the 2 cores. Batches
-come in both forms of the contract: `columns` (InventoryDeltaColumns, the form for bulk feeds,
-which the >= 500,000 deltas/s target is about) and `rows` (one InventoryDelta message per
-delta, kept for small feeds; about 2 us of sidecar CPU per delta, so it cannot reach the
-target in Python).
+come in both forms of the contract: `columns` (InventoryDeltaColumns, the form meant for bulk
+feeds) and `rows` (one InventoryDelta message per delta, about 1 us of sidecar CPU per delta
+in Python protobuf, so it has much less headroom over the 500,000 deltas/s target).
 Freshness is measured by a separate reader process polling the shared arrays; "ack->visible"
 is negative when the change was visible before the client got its ack (the sidecar publishes
 before it acks), "send->visible" is the end-to-end delay a feed sees.
