@@ -209,6 +209,8 @@ def test_decode_varints_edges() -> None:
     data = b"".join(varint(v) for v in values)
     assert wire.decode_varints(data).tolist() == values
     assert wire.as_int32(wire.decode_varints(varint(-1) + varint(2**32 + 5))).tolist() == [-1, 5]
+    overlong = tag(2, 0) + b"\xff" * 9 + b"\x7f"  # 70 bits of sequence
+    assert decode_batch(overlong).sequence == sync_pb2.DeltaBatch.FromString(overlong).sequence
     with pytest.raises(wire.WireError):
         wire.decode_varints(b"\x80")  # truncated
     with pytest.raises(wire.WireError):

@@ -116,7 +116,8 @@ def last_varint(buf: bytes, spans: list[Span] | None) -> int:
     span = spans[-1]
     if span.wire_type != VARINT:
         raise WireError("expected a varint")
-    return _varint(buf, span.start, span.end)[0]
+    # A 10-byte varint can carry 70 bits; a uint64 field keeps the low 64, as in the runtime.
+    return _varint(buf, span.start, span.end)[0] & 0xFFFF_FFFF_FFFF_FFFF
 
 
 def last_string(buf: bytes, spans: list[Span] | None) -> str:
