@@ -269,9 +269,10 @@ class Ingestor:
                 d, s, n, v = record.cells()
                 if len(v):
                     shared.set_on_hand(d, s, n, v)
-                for ss, nn, dd, qq in zip(*(a.tolist() for a in record.supply_cells()),
-                                          strict=True):
-                    shared.set_supply(ss, nn, dd, qq)
+                if record.supply_qty:
+                    for ss, nn, dd, qq in zip(*(a.tolist() for a in record.supply_cells()),
+                                              strict=True):
+                        shared.set_supply(ss, nn, dd, qq)
                 self._published_version += 1
                 lag_ms = ((record.applied_at_ns - record.event_ns) / 1e6 if record.event_ns
                           else 0.0)

@@ -317,17 +317,15 @@ class Ledger:
                           DeltaError(-1, False, "", f"... and {more} more bad deltas")]
             return Rejected(errors)
         d_idx, s_idx, n_idx, values = cells
-        skeys = list(supply_after)
+        supply_bytes = _supply_bytes(supply_after)
         record = BatchRecord(
             source_id=source_id, sequence=sequence, applied_at_ns=now_ns, event_ns=event_ns,
             deltas=n + len(supply.sku), first_new_sku=len(self.sku_ids),
             new_skus=list(new_skus), disposition=d_idx.astype(np.int8).tobytes(),
             sku=s_idx.astype(np.int32).tobytes(), node=n_idx.astype(np.int32).tobytes(),
-            value=values.astype(np.int32).tobytes(),
-            supply_sku=np.array([k[0] for k in skeys], dtype=np.int32).tobytes(),
-            supply_node=np.array([k[1] for k in skeys], dtype=np.int32).tobytes(),
-            supply_day=np.array([k[2] for k in skeys], dtype=np.int32).tobytes(),
-            supply_qty=np.array(list(supply_after.values()), dtype=np.int64).tobytes())
+            value=values.astype(np.int32).tobytes(), supply_sku=supply_bytes[0],
+            supply_node=supply_bytes[1], supply_day=supply_bytes[2],
+            supply_qty=supply_bytes[3])
         self.apply(record)
         return Applied(record, self.version)
 
@@ -340,11 +338,12 @@ class Ledger:
             self._register(record.new_skus)
         d_idx, s_idx, n_idx, values = record.cells()
         self.on_hand[d_idx, s_idx, n_idx] = values
-        for s, n, d, q in zip(*(a.tolist() for a in record.supply_cells()), strict=True):
-            if q:
-                self.supply[(s, n, d)] = q
-            else:
-                self.supply.pop((s, n, d), None)
+        if record.supply_qty:  # most batches have no supply deltas: skip 8 NumPy calls
+            for s, n, d, q in zip(*(a.tolist() for a in record.supply_cells()), strict=True):
+                if q:
+                    self.supply[(s, n, d)] = q
+                else:
+                    self.supply.pop((s, n, d), None)
         self.version += 1
         self.batches_applied += 1
         self.deltas_applied += record.deltas
@@ -532,6 +531,19 @@ class Ledger:
         return day
 
 
+_NO_SUPPLY = (b"", b"", b"", b"")
+
+
+def _supply_bytes(after: dict[tuple[int, int, int], int]) -> tuple[bytes, bytes, bytes, bytes]:
+    """(sku, node, day, qty) columns of a batch's supply after-images, as record bytes."""
+    if not after:
+        return _NO_SUPPLY
+    keys = np.array(list(after), dtype=np.int64).reshape(-1, 3)
+    return (keys[:, 0].astype(np.int32).tobytes(), keys[:, 1].astype(np.int32).tobytes(),
+            keys[:, 2].astype(np.int32).tobytes(),
+            np.array(list(after.values()), dtype=np.int64).tobytes())
+
+
 # Table look-up results below zero: not in the catalog (yet), an id that cannot be registered,
 # a ref outside its table (the error is recorded where it is found).
 _UNKNOWN, _INVALID, _BAD_REF = -1, -2, -3
@@ -550,9 +562,10 @@ def _table_lookup(index: dict[str, int], table: list[str]) -> I64:
 def _checked_refs(ref: I64, n_table: int, errors: list[DeltaError], *, supply: bool,
                   field: str) -> I64:
     """`ref` with out-of-range values (recorded as errors) pointed at the _BAD_REF slot."""
-    bad = (ref < 0) | (ref >= n_table)
-    if not bad.any():
+    # As uint64 a negative ref is huge: one comparison covers both ends.
+    if not len(ref) or int(ref.astype(np.uint64).max()) < n_table:
         return ref
+    bad = (ref < 0) | (ref >= n_table)
     for i in np.flatnonzero(bad).tolist():
         errors.append(DeltaError(i, supply, field,
                                  f"{ref[i]} is outside its id table ({n_table} ids)"))
