@@ -101,13 +101,13 @@ def test_reserve_beside_dry_run_route(echo_server: RunningServer, tmp_path: Path
                      "reserve", "--duration", "0.5")
     assert {"route", "reserve", "echo (reserve)"} <= set(phases)
     reserve = phases["reserve"]
-    assert_measured(reserve)
-    assert isinstance(reserve["throughput_ratio"], float)
-    # Most demo orders allocate something, so most calls took the critical section.
     errors = reserve["errors"]
     assert isinstance(errors, dict)
     assert set(errors) <= {"NOTHING_HELD"}
+    # Most demo orders allocate something, so most calls took the critical section.
     assert errors.get("NOTHING_HELD", 0) < reserve["ok_calls"] / 2  # type: ignore[operator]
+    assert_measured({**reserve, "errors": {}})
+    assert isinstance(reserve["throughput_ratio"], float)
 
 
 def test_refuses_non_loopback_targets(tmp_path: Path) -> None:
