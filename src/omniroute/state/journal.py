@@ -143,7 +143,11 @@ class Journal:
         self._on_durable = on_durable
         self._on_failure = on_failure
         self._segment_bytes = segment_bytes
-        self._cond = threading.Condition()
+        # One lock, two conditions: appends wake only the flusher, a finished fsync wakes only
+        # the waiters (one notify_all per append used to wake every waiting stream per batch).
+        lock = threading.RLock()
+        self._cond = threading.Condition(lock)  # durable_lsn / rotations / error changed
+        self._work = threading.Condition(lock)  # records queued, rotate or close asked
         self._queue: list[bytes] = []
         self._queued_lsn = next_lsn - 1
         self._durable_lsn = next_lsn - 1
@@ -185,7 +189,7 @@ class Journal:
                 raise ValueError(f"journal lsn {lsn} after {self._queued_lsn}")
             self._queue.append(record)
             self._queued_lsn = lsn
-            self._cond.notify_all()
+            self._work.notify()
 
     def wait_durable(self, lsn: int, timeout_s: float | None = None) -> bool:
         """Block until every record up to `lsn` is on disk; False on timeout."""
@@ -201,7 +205,7 @@ class Journal:
         with self._cond:
             target = self._rotations + 1
             self._rotate = True
-            self._cond.notify_all()
+            self._work.notify()
             self._cond.wait_for(lambda: self._rotations >= target or self._error is not None)
 
     def drop_through(self, lsn: int) -> int:
@@ -220,7 +224,7 @@ class Journal:
         try:
             while True:
                 with self._cond:
-                    self._cond.wait_for(lambda: self._queue or self._closing or self._rotate)
+                    self._work.wait_for(lambda: self._queue or self._closing or self._rotate)
                     batch, self._queue = self._queue, []
                     last = self._queued_lsn
                     rotate, self._rotate = self._rotate, False
@@ -269,6 +273,6 @@ class Journal:
         """Flush what is queued, then stop the flusher."""
         with self._cond:
             self._closing = True
-            self._cond.notify_all()
+            self._work.notify()
         self._thread.join()
         os.close(self._fd)
