@@ -172,6 +172,12 @@ def test_bad_columns_stay_bad_next_to_rows() -> None:
     outcome = ledger.ingest("s", 1, deltas, empty_supply(), event_ns=0, now_ns=0)
     assert isinstance(outcome, Rejected)
     assert [(e.index, e.field) for e in outcome.errors] == [(-1, "columns")]
+    # Also when the columns part has no rows at all, only stray times.
+    for field in ("sku_ref", "node_ref", "disposition", "kind", "qty"):
+        c.ClearField(field)
+    deltas = decode_batch(batch.SerializeToString()).deltas
+    outcome = ledger.ingest("s", 1, deltas, empty_supply(), event_ns=0, now_ns=0)
+    assert isinstance(outcome, Rejected)
 
 
 def test_not_a_batch_is_invalid_argument() -> None:

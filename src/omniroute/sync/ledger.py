@@ -90,9 +90,9 @@ def delta_rows(sku: list[str], node_id: list[str], disposition: I64, kind: I64,
 
 def concat_deltas(first: DeltaColumns, second: DeltaColumns) -> DeltaColumns:
     """`first`'s deltas followed by `second`'s."""
-    if not first.size:
+    if _no_rows(first):
         return second
-    if not second.size:
+    if _no_rows(second):
         return first
     return DeltaColumns(
         first.sku_ids + second.sku_ids,
@@ -104,6 +104,12 @@ def concat_deltas(first: DeltaColumns, second: DeltaColumns) -> DeltaColumns:
         # Times are all or nothing per batch: rows without one count as "no time" (0).
         _NO_TIMES if not (len(first.event_ns) or len(second.event_ns)) else np.concatenate(
             [_times_or_zeros(first), _times_or_zeros(second)]))
+
+
+def _no_rows(deltas: DeltaColumns) -> bool:
+    # Every column empty; a part with only some columns empty is malformed and must stay so.
+    return not any(len(c) for c in (deltas.sku_ref, deltas.node_ref, deltas.disposition,
+                                    deltas.kind, deltas.qty, deltas.event_ns))
 
 
 def _times_or_zeros(deltas: DeltaColumns) -> I64:
