@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple, Protocol
 
 from omniroute.config.rules import Ruleset, decode_ruleset
-from omniroute.engine._prepare import resolve_ruleset
+from omniroute.engine._prepare import RulesetParams, resolve_ruleset
 from omniroute.engine.model import Decision, Order
 from omniroute.engine.router import Engine
 from omniroute.errors import (
@@ -111,8 +111,7 @@ def hold_lines(state: EngineState, decision: Decision) -> list[HoldLine]:
 def check_hold(state: EngineState, book: HoldBook, channel: str, ruleset: str,
                lines: list[HoldLine]) -> Check | None:
     """None when `lines` fit the current ATP, capacity and supply; else what does not."""
-    rules = state.rules
-    rs = resolve_ruleset(ruleset, rules.rulesets[ruleset], channel)
+    rs = _resolved(state, ruleset, channel)
     node_kind = state.nodes.kind
     sellable = state.inventory.on_hand[0]
     reserved = book.reserved
@@ -153,6 +152,23 @@ def check_hold(state: EngineState, book: HoldBook, channel: str, ruleset: str,
         if have < qty:
             return Check("lines", f"{sku_ids[sku]} at {node_ids[node]}: supply {have} < {qty}")
     return None
+
+
+_RESOLVED: dict[tuple[int, str, str], tuple[Ruleset, RulesetParams]] = {}
+
+
+def _resolved(state: EngineState, name: str, channel: str) -> RulesetParams:
+    """`resolve_ruleset`, memoised per rules object (an activated ruleset is a new one)."""
+    ruleset = state.rules.rulesets[name]
+    key = (id(state.rules), name, channel)
+    hit = _RESOLVED.get(key)
+    if hit is not None and hit[0] is ruleset:
+        return hit[1]
+    if len(_RESOLVED) > 1024:  # channels are few; this only bounds a pathological caller
+        _RESOLVED.clear()
+    params = resolve_ruleset(name, ruleset, channel)
+    _RESOLVED[key] = (ruleset, params)
+    return params
 
 
 def _hold_seconds(hold_s: float | None, default_s: float) -> float:

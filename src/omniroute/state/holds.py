@@ -360,6 +360,7 @@ class HoldBook:
         self._synced = 0
         self._syncing = False
         self._holder = False
+        self._next_roll = 0.0
         header_path = self._dir / "holds.header"
         with self._flock():
             fresh = not header_path.exists()
@@ -388,7 +389,6 @@ class HoldBook:
             self._generation = int(h[H_GENERATION])
             self._data = self._map(self._generation)
             self._catch_up_locked()
-        self._admin_seen = -1
 
     # -- mapping ------------------------------------------------------------------------------
 
@@ -540,9 +540,16 @@ class HoldBook:
         np.copyto(data.enabled, on)
 
     def _roll_days(self) -> None:
-        """Start a new capacity day at every node whose local day has turned."""
-        data = self._current_data()
+        """Start a new capacity day at every node whose local day has turned.
+
+        After a look at time t every node's `capacity_day` is its day at t, and no node's day
+        turns before the earliest next local midnight, whoever else looks meanwhile; so until
+        then there is nothing to do.
+        """
         now = self.now()
+        if now < self._next_roll:
+            return
+        data = self._current_data()
         offsets = self.ledger.utc_offset_s
         today = np.floor((now + offsets) / _DAY_S).astype(np.int64)
         turned = today != data.capacity_day
@@ -551,6 +558,7 @@ class HoldBook:
             data.capacity_used[turned] = 0
             data.capacity_day[turned] = today[turned]
             self._h[H_DIRTY] = 0
+        self._next_roll = float(((today + 1) * _DAY_S - offsets).min())
 
     def commit(self, record: Record) -> int:
         """Append `record`, apply it to the ledger and the arrays; return the journal end to
