@@ -455,6 +455,13 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
         max_l = max(max_l, ord_line_off[o + 1] - ord_line_off[o])
         max_ms = max(max_ms, ord_max_ship[o])
     max_ent_all = max_l * (max_ms + 2) + 2
+    sc_fixed = np.empty(n_nodes, np.float64)
+    sc_capc = np.empty(n_nodes, np.int64)
+    sc_a = np.empty(min(max_l, 8) * n_nodes, np.int64)  # grown when a group needs more
+    sc_cvar = np.empty(min(max_l, 8) * n_nodes, np.float64)
+    sc_sel = np.empty(max_ms + 1, np.int64)
+    sc_x = np.empty(max_l * (max_ms + 1), np.int64)
+    sc_info = np.empty(4, np.float64)
     sc_slot_of_line = np.empty(max_l, np.int64)
     sc_slot_sku = np.empty(max_l, np.int64)
     sc_demand = np.empty(max_l, np.int64)
@@ -696,7 +703,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                 g_d[found] += demand[i]
             gs = g_slot[:kg]
             gsku = g_sku[:kg]
-            gd = g_d[:kg].copy()
+            gd = g_d[:kg]
             # Eligible (slot, node) pairs. Only nodes holding sellable stock of the SKU can
             # have ATP, so a scan of the SKU's on-hand row (contiguous int32) picks them and
             # the rules run for those alone; made-to-order SKUs (no stock check) scan every
@@ -764,7 +771,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                 cand_buf[n_cand] = n
                 n_cand += cand_flag[n]
                 cand_flag[n] = 0
-            cand = cand_buf[:n_cand].copy()
+            cand = cand_buf[:n_cand]  # read until this group is handed out, before the next scan
             for c in range(n_cand):
                 cand_of[cand[c]] = c
             total_units = 0
@@ -772,10 +779,18 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                 total_units += gd[g]
             w_dist = params[P_W_DISTANCE]
             w_balance = params[P_W_CAPACITY]
-            fixed = np.empty(n_cand, np.float64)
-            cvar = np.empty((kg, n_cand), np.float64)
-            a = np.zeros((kg, n_cand), np.int64)
-            capc = np.empty(n_cand, np.int64)
+            # The group's dense arrays are carved from per-call scratch: per group they were a
+            # dozen allocations, the two largest past malloc's small-size caches.
+            if sc_a.shape[0] < kg * n_cand:
+                sc_a = np.empty(kg * n_cand, np.int64)
+                sc_cvar = np.empty(kg * n_cand, np.float64)
+            fixed = sc_fixed[:n_cand]
+            capc = sc_capc[:n_cand]
+            cvar = sc_cvar[:kg * n_cand].reshape((kg, n_cand))
+            a = sc_a[:kg * n_cand].reshape((kg, n_cand))
+            for g in range(kg):
+                for c in range(n_cand):
+                    a[g, c] = 0
             for c in range(n_cand):
                 n = cand[c]
                 z = zone_row[n]
@@ -794,9 +809,10 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                 a[pair_g[t], cand_of[pair_n[t]]] = pair_v[t]
             for c in range(n_cand):
                 cand_of[cand[c]] = -1
-            sel = np.zeros(max(max_nodes, 1), np.int64)
-            x = np.zeros((kg, max(max_nodes, 1)), np.int64)
-            info = np.zeros(4)
+            # `_solve` writes sel[:m], x[:, :m] and info in full; `a` it overwrites.
+            sel = sc_sel
+            x = sc_x[:kg * max(max_nodes, 1)].reshape((kg, max(max_nodes, 1)))
+            info = sc_info
             _solve(gd, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, sel, x,
                    info)
             m = np.int64(info[0])

@@ -474,11 +474,14 @@ def _prune_single_sku(d, a, cvar, fixed, capc, max_nodes, n_sup, sup_sum, top_c,
 
 
 @helper
-def _solve(d, a_in, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
+def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
            out_sel, out_x, info):
-    """Solve one group; out_sel[:m] candidate indices, out_x[s, j]; info = m, cost, lb, optimal."""
-    k, nc = a_in.shape
-    a = np.empty((k, nc), np.int64)
+    """Solve one group; out_sel[:m] candidate indices, out_x[s, j]; info = m, cost, lb, optimal.
+
+    `a` is overwritten (units capped at demand, useless and pruned candidates zeroed): the
+    router builds it per group, and a private copy was one more large allocation per group.
+    """
+    k, nc = a.shape
     total_d = 0
     for s in range(k):
         total_d += d[s]
@@ -489,7 +492,7 @@ def _solve(d, a_in, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget
     for s in range(k):
         ds = d[s]
         for c in range(nc):
-            q = min(a_in[s, c], ds) if cvar[s, c] < pu else 0
+            q = min(a[s, c], ds) if cvar[s, c] < pu else 0
             a[s, c] = q
             has = 1 if q > 0 else 0
             n_sup[c] += has
@@ -751,8 +754,8 @@ def _branch_and_bound(kept, d, a, cvar, fixed, capc, pu, sp, max_nodes, budget, 
 def solve_group(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
                 out_sel, out_x, info):
     """Entry point of `_solve` for tests and tools (the router calls `_solve` inline)."""
-    _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, out_sel, out_x,
-           info)
+    _solve(d, a.copy(), cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, out_sel,
+           out_x, info)
 
 
 @kernel(f64, i64_1, i64, i64_1, i64_2, f64_2, i64_1, f64, i64_2, serving=False)
