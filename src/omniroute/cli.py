@@ -42,9 +42,10 @@ def main() -> None:
               help="Prometheus metrics HTTP port (0 disables).")
 @click.option("--bench-echo", is_flag=True,
               help="Also serve the benchmark-only Echo service (for `omniroute loadgen`).")
-@click.option("--workers", default=0, show_default=True,
+@click.option("--workers", default=0, show_default=True, type=click.IntRange(min=0),
               help="Router worker processes sharing the port; 0 means one per core.")
 @click.option("--hold-seconds", "hold_s", default=900.0, show_default=True,
+              type=click.FloatRange(min=0, min_open=True),
               help="Hold time of a reservation whose request sets none.")
 @click.option("-v", "--verbose", is_flag=True)
 def serve(data_dir: Path | None, state_dir: Path, host: str, port: int, sync_port: int,

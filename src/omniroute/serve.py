@@ -132,16 +132,15 @@ class WorkerPool:
 
     def reap(self) -> None:
         """Collect exited workers and fork replacements (called from the main thread)."""
-        while self._pids:
+        # Each worker by its pid: waitpid(-1) could reap the sidecar, which its Popen reaps.
+        for pid in list(self._pids):
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                done, status = os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
-                return
-            if pid == 0:
-                return
-            slot = self._pids.pop(pid, None)
-            if slot is None:
-                continue  # the sidecar's Popen reaps its own; anything else is not ours
+                done, status = pid, 0
+            if done == 0:
+                continue
+            slot = self._pids.pop(pid)
             _mark_metrics_dead(pid)
             if self._stop.is_set():
                 continue
@@ -162,11 +161,14 @@ class WorkerPool:
                 os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
         while self._pids and time.monotonic() < deadline:
-            pid, _status = os.waitpid(-1, os.WNOHANG)
-            if pid:
-                self._pids.pop(pid, None)
-            else:
-                time.sleep(0.05)
+            for pid in list(self._pids):
+                try:
+                    done, _status = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    done = pid
+                if done:
+                    self._pids.pop(pid)
+            time.sleep(0.05)
         for pid in self._pids:
             log.error("router worker pid %d ignored SIGTERM; killing it", pid)
             with contextlib.suppress(ProcessLookupError):
@@ -194,7 +196,8 @@ def serve(*, network_dir: Path, state_dir: Path, host: str, port: int, sync_port
     stop = threading.Event()
     install_stop_handlers(stop)
     state_dir.mkdir(parents=True, exist_ok=True)
-    workers = workers or os.cpu_count() or 1
+    # The cores this process may run on (a container's CPU set), not the machine's.
+    workers = workers or len(os.sched_getaffinity(0)) or 1
     if workers > 1 and port == 0:
         raise ValueError("--port 0 cannot be shared by several workers; name a port")
     # Workers are processes, so their metrics meet in files (prometheus_client's multiprocess

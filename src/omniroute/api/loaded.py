@@ -25,6 +25,8 @@ class Loaded:
         self._live: LiveState | None = None
         self._reservations: Reservations | None = None
         self._sink: ConfirmSink | None = None
+        self._swap_lock = threading.Lock()
+        self._swapped = -1
 
     def fill(self, engine: Engine, network: Network, live: LiveState | None = None, *,
              reservations: Reservations | None = None, sink: ConfirmSink | None = None
@@ -61,9 +63,14 @@ class Loaded:
         engine = self._engine
         assert engine is not None
         if self._live is not None:
-            state = self._live.current()
+            number, state = self._live.current_numbered()
             if state is not engine.state:
-                engine.use_state(state)
+                # Innermost lock, nothing else taken under it: the newest build wins even
+                # when a slower thread asks to swap in the one before.
+                with self._swap_lock:
+                    if number > self._swapped:
+                        engine.use_state(state)
+                        self._swapped = number
         return engine
 
     @property

@@ -144,10 +144,13 @@ def _housekeep(reservations: Reservations, sink: ConfirmSink | None,
     while not stop.wait(_HOUSEKEEPING_S):
         try:
             reservations.expire_due()
-            if sink is not None and reservations.book.ledger.confirms:
+            if sink is not None and reservations.book.pending_confirms():
                 reservations.flush_confirms(sink)
         except OmnirouteError as error:
             log.warning("holds housekeeping: %s (will retry)", error)
+        except Exception:
+            # Expiry must not stop for good in this worker over one bad round.
+            log.exception("holds housekeeping failed (will retry)")
 
 
 # The sidecar creates the live inventory within a second or two of starting; a minute covers

@@ -56,6 +56,7 @@ from omniroute.state.store import EngineState
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+MAX_RULESET_VERSION = 2**32 - 1
 MAX_HOLD_S = 30 * 86_400.0
 """Longest hold a request may ask for: a month is past any checkout or payment window."""
 
@@ -116,12 +117,11 @@ def check_hold(state: EngineState, book: HoldBook, channel: str, ruleset: str,
     sellable = state.inventory.on_hand[0]
     reserved = book.reserved
     stock: dict[tuple[int, int], int] = defaultdict(int)
-    supply: dict[tuple[int, int], tuple[int, int]] = {}
+    supply: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
     units: dict[int, int] = defaultdict(int)
     for line in lines:
         if line.kind == SUPPLY:
-            qty, day = supply.get((line.sku_idx, line.node_idx), (0, 0))
-            supply[(line.sku_idx, line.node_idx)] = (qty + line.qty, max(day, line.day))
+            supply[(line.sku_idx, line.node_idx)].append((line.day, line.qty))
             continue
         units[line.node_idx] += line.qty
         if line.kind == STOCK:
@@ -143,14 +143,20 @@ def check_hold(state: EngineState, book: HoldBook, channel: str, ruleset: str,
             return Check("lines", f"{node_ids[node]}: capacity left {left} < {qty}")
     sup = state.supply
     today = day_number(state.today)
-    for (sku, node), (qty, day) in supply.items():
+    for (sku, node), wants in supply.items():
         lo, hi = int(sup.sku_offsets[sku]), int(sup.sku_offsets[sku + 1])
         rows = slice(lo, hi)
-        # `state.supply` already has every promise made so far taken out (state.live).
-        mine = (sup.node_idx[rows] == node) & (sup.day[rows] + today <= day)
-        have = int(sup.qty[rows][mine].sum())
-        if have < qty:
-            return Check("lines", f"{sku_ids[sku]} at {node_ids[node]}: supply {have} < {qty}")
+        mine = sup.node_idx[rows] == node
+        days, qty = sup.day[rows][mine] + today, sup.qty[rows][mine]
+        # Each promise by its own date: everything promised up to a date must have landed by
+        # then. `state.supply` already has earlier promises taken out (state.live).
+        needed = 0
+        for day, want in sorted(wants):
+            needed += want
+            have = int(qty[days <= day].sum())
+            if have < needed:
+                return Check("lines", f"{sku_ids[sku]} at {node_ids[node]}: supply by day "
+                             f"{day} is {have} < {needed}")
     return None
 
 
@@ -206,23 +212,28 @@ class Reservations:
         hold = _hold_seconds(hold_s, self._default_hold_s)
         if decision is None:
             decision = self._engine().route(order)
+        fresh = False  # routed inside the critical section
         book = self._book
         with book.locked():
-            for _attempt in range(MAX_ATTEMPTS):
+            for _attempt in range(MAX_ATTEMPTS + 1):
                 engine = self._engine()
                 state = engine.state
                 lines = hold_lines(state, decision)
-                if not lines:
+                if lines:
+                    problem = check_hold(state, book, order.channel, decision.ruleset, lines)
+                    if problem is None:
+                        now = book.now()
+                        expires = now + hold if hold > 0 else 0.0
+                        rid = self._new_id()
+                        end = book.commit(Reserve(rid, order.order_id, now, expires, lines))
+                        break
+                    log.debug("order %s: re-routing (%s)", order.order_id, problem.message)
+                elif fresh:
                     return Reserved(decision, "", 0.0)
-                problem = check_hold(state, book, order.channel, decision.ruleset, lines)
-                if problem is None:
-                    now = book.now()
-                    expires = now + hold if hold > 0 else 0.0
-                    rid = self._new_id()
-                    end = book.commit(Reserve(rid, order.order_id, now, expires, lines))
-                    break
-                log.debug("order %s: re-routing (%s)", order.order_id, problem.message)
+                # Nothing allocated on a stale read (e.g. yesterday's capacity) deserves one
+                # look at the current numbers too.
                 decision = engine.route(order)
+                fresh = True
             else:
                 raise Aborted(f"inventory for order {order.order_id!r} kept changing during "
                               f"{MAX_ATTEMPTS} attempts; retry")
@@ -231,23 +242,22 @@ class Reservations:
 
     # -- release, confirm, expire -------------------------------------------------------------
 
-    def _lines_of(self, res: Reservation, line_ids: Iterable[str]) -> list[str]:
-        wanted = list(line_ids)
-        for i, line_id in enumerate(wanted):
+    def _lines_of(self, res: Reservation, line_ids: list[str]) -> list[str]:
+        for i, line_id in enumerate(line_ids):
             if line_id not in res.status:
                 raise NotFound(f"line_ids[{i}]", f"reservation "
                                f"{res.record.reservation_id!r} has no line {line_id!r}")
-        return wanted or list(res.status)
+        return line_ids or list(res.status)
 
     def release(self, reservation_id: str, line_ids: Iterable[str] = ()) -> ReservationView:
+        explicit = list(line_ids)
         book = self._book
         end = 0
         with book.locked():
             res = book.reservation(reservation_id)
-            wanted = self._lines_of(res, line_ids)
-            explicit = bool(list(line_ids))
-            for i, line_id in enumerate(wanted):
-                if explicit and res.status[line_id] in (CONFIRMING, CONFIRMED):
+            wanted = self._lines_of(res, explicit)
+            for i, line_id in enumerate(explicit):
+                if res.status[line_id] in (CONFIRMING, CONFIRMED):
                     raise FailedPrecondition(
                         f"line_ids[{i}]: line {line_id!r} is confirmed shipped; it cannot be "
                         "released")
@@ -264,21 +274,27 @@ class Reservations:
 
         Only stock lines drop on-hand. A backordered line's confirm ends its supply promise;
         the supply's receipt and shipment reach on-hand through the feeds, as any receipt does.
+        Each line is its own sidecar batch, so a drop the sidecar refuses (on-hand already
+        lower) leaves the other lines' drops standing.
         """
+        explicit = list(line_ids)
         book = self._book
         with book.locked():
             res = book.reservation(reservation_id)
-            wanted = self._lines_of(res, line_ids)
-            explicit = bool(list(line_ids))
-            for i, line_id in enumerate(wanted):
-                if explicit and res.status[line_id] == RELEASED:
+            wanted = self._lines_of(res, explicit)
+            for i, line_id in enumerate(explicit):
+                if res.status[line_id] == RELEASED:
                     raise FailedPrecondition(
                         f"line_ids[{i}]: line {line_id!r} was released (by request or expiry); "
                         "route the order again")
-            todo = [lid for lid in wanted if res.status[lid] == HELD]
-            if todo:
-                book.commit(ConfirmStart(reservation_id, todo, book.now(),
-                                         book.next_confirm_seq()))
+            if not explicit and all(st == RELEASED for st in res.status.values()):
+                raise FailedPrecondition(
+                    f"reservation_id: {reservation_id!r} was released (by request or expiry); "
+                    "route the order again")
+            for line_id in wanted:
+                if res.status[line_id] == HELD:
+                    book.commit(ConfirmStart(reservation_id, [line_id], book.now(),
+                                             book.next_confirm_seq()))
         self.flush_confirms(sink)
         with book.locked():
             view = _view(book.reservation(reservation_id))
@@ -289,43 +305,48 @@ class Reservations:
         """Send every confirm not yet acknowledged by the sidecar, in sequence order.
 
         The sidecar takes a batch at or below a source's last sequence as a duplicate, so
-        sequences must arrive in order: the sends happen under the critical section.
+        sequences must arrive in order: one process at a time sends (`sending_confirms`), all
+        that are pending, lowest first. Sequences are handed out and journaled together inside
+        the critical section, so the pending set is always a prefix-closed run. Each intent is
+        on disk before its drop is sent: after a power loss the router never reuses a sequence
+        the sidecar already applied.
         """
         book = self._book
         done = 0
-        with book.locked():
-            ledger = book.ledger
-            for seq in sorted(ledger.confirms):
-                rid, line_ids = ledger.confirms[seq]
-                res = ledger.reservations[rid]
+        with book.sending_confirms():
+            book.catch_up()
+            book.wait_durable(self._applied_end())
+            for seq, rid, line_ids in book.pending_confirms():
+                res = book.reservation(rid)
                 wanted = set(line_ids)
-                drops = [OnHandDrop(book_sku(self._engine().state, line.sku_idx),
-                                    book.node_ids[line.node_idx], line.qty)
+                state = self._engine().state
+                drops = [OnHandDrop(book_sku(state, line.sku_idx), book.node_ids[line.node_idx],
+                                    line.qty)
                          for line in res.record.lines
                          if line.line_id in wanted and line.kind == STOCK]
                 note = sink(seq, drops) if drops else ""
                 if note:
-                    log.warning("confirm %d of %s: the sidecar did not drop on-hand (%s); "
-                                "the reservation is confirmed all the same", seq, rid, note)
-                end = book.commit(ConfirmDone(seq, book.now(), note))
+                    log.warning("confirm %d of %s: the sidecar did not drop on-hand (%s); the "
+                                "line is confirmed all the same", seq, rid, note)
+                with book.locked():
+                    end = book.commit(ConfirmDone(seq, book.now(), note))
                 done += 1
-        if done:
-            book.wait_durable(end)
+            if done:
+                book.wait_durable(end)
         return done
 
     def expire_due(self) -> int:
         """Release the held lines of every reservation whose hold has run out."""
         book = self._book
         book.catch_up()
-        now = book.now()
-        if not any(t <= now for t in book.ledger.expiring.values()):
+        book.roll_days_if_due()
+        if not book.due_expiries(book.now()):
             return 0
         end = 0
         count = 0
         with book.locked():
-            for rid, expires in list(book.ledger.expiring.items()):
-                if expires > now:
-                    continue
+            now = book.now()
+            for rid in book.due_expiries(now):
                 res = book.ledger.reservations[rid]
                 held = [lid for lid, st in res.status.items() if st == HELD]
                 end = book.commit(Release(rid, held, now, True))
@@ -368,11 +389,15 @@ class Reservations:
         ruleset = parse_ruleset(toml)
         book = self._book
         with book.locked():
-            active = self._engine().state.rules.rulesets.get(name)
-            if active is not None and ruleset.version <= active.version:
+            # The ledger, caught up inside the section, is the truth for activated versions.
+            activated = book.ledger.rulesets.get(name)
+            base = self._engine().state.rules.rulesets.get(name)
+            active = activated.version if activated is not None else (
+                base.version if base is not None else 0)
+            if ruleset.version <= active:
                 raise FailedPrecondition(
-                    f"toml: version {ruleset.version} must exceed the active version "
-                    f"{active.version} of ruleset {name!r}")
+                    f"toml.version: {ruleset.version} must exceed the active version "
+                    f"{active} of ruleset {name!r}")
             end = book.commit(RulesetActivated(name, ruleset.version, toml, book.now()))
         book.wait_durable(end)
         return ruleset
@@ -381,11 +406,15 @@ class Reservations:
 def parse_ruleset(toml: str) -> Ruleset:
     """A ruleset body as `[rulesets.NAME]` holds it; a bad one names the field."""
     try:
-        return decode_ruleset(toml.encode(), file="toml")
+        ruleset = decode_ruleset(toml.encode(), file="toml")
     except NetworkFileError as error:
         field = f"toml.{error.field}" if error.field else "toml"
         where = f" (line {error.line})" if error.line else ""
         raise InvalidArgument(field, error.message + where) from None
+    if ruleset.version > MAX_RULESET_VERSION:
+        # Responses carry it as uint32: a larger one could never be answered, nor replaced.
+        raise InvalidArgument("toml.version", f"must be at most {MAX_RULESET_VERSION}")
+    return ruleset
 
 
 def book_sku(state: EngineState, sku_idx: int) -> str:

@@ -62,9 +62,9 @@ from omniroute.state.journal import RECORD_HEADER, JournalFailed, frame
 log = logging.getLogger(__name__)
 
 MAGIC = 0x4F4D4E49484F4C44  # "OMNIHOLD"
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 HEADER_BYTES = 4096
-(H_MAGIC, H_LAYOUT, H_GENERATION, H_APPLIED_END, H_DIRTY, H_NODES, H_SKU_CAPACITY,
+(H_MAGIC, H_LAYOUT, H_GENERATION, H_APPLIED_END, H_DIRTY, H_NODES, H_NODE_IDS_CRC,
  H_ADMIN_VERSION, H_SUPPLY_VERSION, H_CONFIRM_SEQ) = range(10)
 _DAY_S = 86_400
 
@@ -298,31 +298,49 @@ def _align(n: int) -> int:
     return (n + 63) // 64 * 64
 
 
+_PROLOGUE = 64
+"""Bytes before the arrays: int64 magic, then int64 sku_capacity (the file says its own size,
+so a crash between writing a grown file and publishing it can never mismatch the two)."""
+
+
 class _Data:
     """One generation's arrays, mapped from `holds-<generation>.data`."""
 
-    def __init__(self, path: Path, *, sku_capacity: int, nodes: int) -> None:
-        sizes = [sku_capacity * nodes * 4, nodes * 8, nodes * 8, nodes * 8, nodes]
-        offsets = []
-        total = 0
-        for size in sizes:
-            offsets.append(total)
-            total += _align(size)
-        if not path.exists():
+    def __init__(self, path: Path, *, nodes: int, create_capacity: int = 0) -> None:
+        """Map `path`; with `create_capacity`, first write it new with that many SKU rows."""
+        if create_capacity:
+            capacity = create_capacity
             with path.open("wb") as handle:
-                handle.truncate(total)
+                handle.truncate(self._layout(capacity, nodes)[1])
+                handle.write(np.array([MAGIC, capacity], np.int64).tobytes())
         fd = os.open(path, os.O_RDWR)
         try:
+            head = np.frombuffer(os.pread(fd, 16, 0), np.int64)
+            if len(head) != 2 or head[0] != MAGIC:
+                raise JournalFailed(f"{path}: not a hold-book data file")
+            capacity = int(head[1])
+            offsets, total = self._layout(capacity, nodes)
             self.mm = mmap.mmap(fd, total)
         finally:
             os.close(fd)
         buf = self.mm
-        self.reserved: I32 = np.frombuffer(buf, np.int32, sku_capacity * nodes,
-                                           offsets[0]).reshape(sku_capacity, nodes)
+        self.sku_capacity = capacity
+        self.reserved: I32 = np.frombuffer(buf, np.int32, capacity * nodes,
+                                           offsets[0]).reshape(capacity, nodes)
         self.capacity_used: I64 = np.frombuffer(buf, np.int64, nodes, offsets[1])
         self.capacity_day: I64 = np.frombuffer(buf, np.int64, nodes, offsets[2])
         self.daily_capacity: I64 = np.frombuffer(buf, np.int64, nodes, offsets[3])
         self.enabled: U8 = np.frombuffer(buf, np.uint8, nodes, offsets[4])
+
+    @staticmethod
+    def _layout(capacity: int, nodes: int) -> tuple[list[int], int]:
+        sizes = [capacity * nodes * 4, nodes * 8, nodes * 8, nodes * 8, nodes]
+        offsets = []
+        total = _PROLOGUE
+        for size in sizes:
+            offsets.append(total)
+            total += _align(size)
+        return offsets, total
 
 
 def router_dir(state_dir: Path) -> Path:
@@ -353,6 +371,8 @@ class HoldBook:
         self.ledger = Ledger(offset)
         self._thread_lock = threading.RLock()
         self._lock_fd = os.open(self._dir / "holds.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        self._send_fd = os.open(self._dir / "confirm-send.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        self._send_lock = threading.Lock()
         self._journal_path = self._dir / "holds.journal"
         self._fd = os.open(self._journal_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         self._read_end = 0
@@ -361,6 +381,8 @@ class HoldBook:
         self._syncing = False
         self._holder = False
         self._next_roll = 0.0
+        self._section_now: float | None = None
+        self._failed: str | None = None
         header_path = self._dir / "holds.header"
         with self._flock():
             fresh = not header_path.exists()
@@ -374,27 +396,34 @@ class HoldBook:
                 os.close(fd)
             self._h = np.frombuffer(self._header_mm, np.int64, HEADER_BYTES // 8)
             h = self._h
+            # Records name nodes by index: the network must list the same nodes in order.
+            ids_crc = zlib.crc32("\n".join(node_ids).encode())
             if fresh or h[H_MAGIC] != MAGIC:
                 h[H_LAYOUT] = LAYOUT_VERSION
-                h[H_GENERATION] = 1
                 h[H_NODES] = nodes
-                h[H_SKU_CAPACITY] = max(64, sku_rows * 2)
+                h[H_NODE_IDS_CRC] = ids_crc
                 h[H_APPLIED_END] = 0
-                h[H_DIRTY] = 1
+                _Data(self._dir / "holds-1.data", nodes=nodes,
+                      create_capacity=max(64, sku_rows * 2))
+                h[H_GENERATION] = 1
                 h[H_MAGIC] = MAGIC
-            if h[H_LAYOUT] != LAYOUT_VERSION or h[H_NODES] != nodes:
+            if (h[H_LAYOUT] != LAYOUT_VERSION or h[H_NODES] != nodes
+                    or h[H_NODE_IDS_CRC] != ids_crc):
                 raise FailedPrecondition(
-                    f"{header_path}: written for {int(h[H_NODES])} nodes (layout "
-                    f"{int(h[H_LAYOUT])}); this network has {nodes}: use a new --state")
+                    f"{header_path}: written for another node list ({int(h[H_NODES])} nodes, "
+                    f"layout {int(h[H_LAYOUT])}); this network has {nodes} nodes: start from "
+                    "the same network files, or use a new --state")
             self._generation = int(h[H_GENERATION])
             self._data = self._map(self._generation)
+            # Always rebuild on open: nodes.csv may have changed (capacity, enabled) since the
+            # arrays were written, and a power loss may have left header and data out of step.
+            h[H_DIRTY] = 1
             self._catch_up_locked()
 
     # -- mapping ------------------------------------------------------------------------------
 
     def _map(self, generation: int) -> _Data:
-        return _Data(self._dir / f"holds-{generation}.data",
-                     sku_capacity=int(self._h[H_SKU_CAPACITY]), nodes=len(self._node_ids))
+        return _Data(self._dir / f"holds-{generation}.data", nodes=len(self._node_ids))
 
     def _current_data(self) -> _Data:
         generation = int(self._h[H_GENERATION])
@@ -438,6 +467,10 @@ class HoldBook:
         return int(self._h[H_SUPPLY_VERSION])
 
     def now(self) -> float:
+        """Wall-clock seconds; inside the critical section, the time it was entered, so the
+        capacity day a commit counts against is the one `_roll_days` just checked."""
+        if self._holder and self._section_now is not None:
+            return self._section_now
         clock = self._clock
         assert callable(clock)
         return float(clock())
@@ -453,6 +486,17 @@ class HoldBook:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     @contextlib.contextmanager
+    def sending_confirms(self) -> Iterator[None]:
+        """Serialises sending confirms to the sidecar across processes, apart from the main
+        critical section so a slow sidecar never stalls reservations."""
+        with self._send_lock:
+            fcntl.flock(self._send_fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._send_fd, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
     def locked(self) -> Iterator[HoldBook]:
         """The cross-process critical section, with the ledger caught up and the arrays sound.
 
@@ -466,16 +510,23 @@ class HoldBook:
                 self._holder = True
                 try:
                     self._catch_up_locked()
+                    self._section_now = self.now()
                     self._roll_days()
                     yield self
                 finally:
                     self._holder = False
+                    self._section_now = None
 
     def _catch_up_locked(self) -> None:
         h = self._h
         size = os.fstat(self._fd).st_size
         if h[H_DIRTY] or size != h[H_APPLIED_END]:
             good = self._read_records(size, repair=True)
+            if good < h[H_APPLIED_END]:
+                # Below the applied end every record was acknowledged: this is damage, not a
+                # torn write, and truncating would drop acknowledged records.
+                raise JournalFailed(f"{self._journal_path}: damaged record at byte {good}, "
+                                    f"before the applied end {int(h[H_APPLIED_END])}")
             if good != size:
                 log.warning("holds journal: dropping a torn record at byte %d (%d bytes) left "
                             "by a process that died mid-write", good, size - good)
@@ -552,7 +603,8 @@ class HoldBook:
         data = self._current_data()
         offsets = self.ledger.utc_offset_s
         today = np.floor((now + offsets) / _DAY_S).astype(np.int64)
-        turned = today != data.capacity_day
+        # Forward only: a clock stepped back must not zero today's counter.
+        turned = today > data.capacity_day
         if turned.any():
             self._h[H_DIRTY] = 1
             data.capacity_used[turned] = 0
@@ -571,7 +623,10 @@ class HoldBook:
         start = int(h[H_APPLIED_END])
         blob = frame(0, payload)
         h[H_DIRTY] = 1
-        written = os.write(self._fd, blob)
+        try:
+            written = os.write(self._fd, blob)
+        except OSError as error:
+            raise JournalFailed(f"{self._journal_path}: write failed: {error}") from error
         if written != len(blob):
             raise JournalFailed(f"{self._journal_path}: short write ({written} of {len(blob)})")
         effects = self.ledger.apply(record)
@@ -599,23 +654,21 @@ class HoldBook:
         return start + len(blob)
 
     def _ensure_rows(self, rows: int) -> None:
-        h = self._h
-        if rows <= h[H_SKU_CAPACITY]:
-            return
         old = self._current_data()
-        capacity = int(h[H_SKU_CAPACITY])
+        if rows <= old.sku_capacity:
+            return
+        capacity = old.sku_capacity
         while capacity < rows:
             capacity *= 2
         generation = self._generation + 1
         path = self._dir / f"holds-{generation}.data"
-        path.unlink(missing_ok=True)
-        new = _Data(path, sku_capacity=capacity, nodes=len(self._node_ids))
+        new = _Data(path, nodes=len(self._node_ids), create_capacity=capacity)
         new.reserved[:old.reserved.shape[0]] = old.reserved
         for name in ("capacity_used", "capacity_day", "daily_capacity", "enabled"):
             np.copyto(getattr(new, name), getattr(old, name))
         new.mm.flush()
-        h[H_SKU_CAPACITY] = capacity
-        h[H_GENERATION] = generation
+        # One store publishes the new file; a crash before it leaves the old one in force.
+        self._h[H_GENERATION] = generation
         self._data, self._generation = new, generation
         # Readers of the previous generation keep their mapping (valid after unlink on Linux).
         (self._dir / f"holds-{generation - 1}.data").unlink(missing_ok=True)
@@ -623,9 +676,26 @@ class HoldBook:
 
     def ensure_rows(self, rows: int) -> None:
         """Make `reserved` cover at least `rows` SKUs (the catalog grew)."""
-        if rows > self._h[H_SKU_CAPACITY]:
+        if rows > self._current_data().sku_capacity:
             with self.locked():
                 self._ensure_rows(rows)
+
+    def roll_days_if_due(self) -> None:
+        """Start new capacity days if a local midnight passed (housekeeping, so dry runs and
+        availability see today's counters even when nobody reserves)."""
+        if self.now() >= self._next_roll:
+            with self.locked():
+                pass
+
+    def due_expiries(self, now: float) -> list[str]:
+        with self._thread_lock:
+            return [rid for rid, t in self.ledger.expiring.items() if t <= now]
+
+    def pending_confirms(self) -> list[tuple[int, str, list[str]]]:
+        """(sequence, reservation id, line ids) of confirms the sidecar has not acknowledged."""
+        with self._thread_lock:
+            return [(seq, rid, list(lines))
+                    for seq, (rid, lines) in sorted(self.ledger.confirms.items())]
 
     def applied_end(self) -> int:
         """Journal bytes whose records every process can see (and `wait_durable` can cover)."""
@@ -640,6 +710,10 @@ class HoldBook:
         cond = self._sync_cond
         with cond:
             while self._synced < end:
+                if self._failed is not None:
+                    # Once fdatasync failed, later ones may "succeed" with the data gone (the
+                    # kernel drops the dirty pages): never acknowledge anything again.
+                    raise JournalFailed(self._failed)
                 if self._syncing:
                     cond.wait()
                     continue
@@ -650,8 +724,8 @@ class HoldBook:
                 try:
                     os.fdatasync(self._fd)
                 except OSError as error:
-                    raise JournalFailed(f"{self._journal_path}: fdatasync failed: {error}"
-                                        ) from error
+                    self._failed = f"{self._journal_path}: fdatasync failed: {error}"
+                    raise JournalFailed(self._failed) from error
                 finally:
                     cond.acquire()
                     self._syncing = False
@@ -674,3 +748,5 @@ class HoldBook:
             os.close(self._fd)
         with contextlib.suppress(OSError):
             os.close(self._lock_fd)
+        with contextlib.suppress(OSError):
+            os.close(self._send_fd)

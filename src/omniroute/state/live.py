@@ -53,6 +53,7 @@ class LiveState:
         self._overlay: tuple[dict[tuple[int, int], int], dict[str, RulesetActivated]] = ({}, {})
         self._lock = threading.Lock()
         self._seen: tuple[int, ...] = (-1,)
+        self._number = 0
         self._state = base
         self._reserved = base.inventory.reserved
 
@@ -76,9 +77,14 @@ class LiveState:
     def current(self) -> EngineState:
         """The state to route the next request on; rebuilt only when the sidecar published or
         another worker changed promised supply or admin state."""
+        return self.current_numbered()[1]
+
+    def current_numbered(self) -> tuple[int, EngineState]:
+        """`current()` with its build number, which only grows: a caller that swaps states
+        in (Loaded) keeps the highest, so a slow thread never puts back an older state."""
         key = self._key()
         if key == self._seen:
-            return self._state
+            return self._number, self._state
         holds = self._holds
         if holds is not None:
             # Lock order is the hold book's locks, then ours (the reserve path holds the book
@@ -87,13 +93,16 @@ class LiveState:
             holds.ensure_rows(self._shared.sku_count)
             overlay = holds.overlay()
         with self._lock:
-            key = self._key()
             if key != self._seen:
+                # `key` was read before the book was caught up and copied, so anything that
+                # moved since shows up as a new key on the next call: never a stale overlay
+                # recorded under a newer key.
                 if holds is not None:
                     self._overlay = overlay
                 self._state = self._shared.read_consistent(self._rebuild)
                 self._seen = key
-            return self._state
+                self._number += 1
+            return self._number, self._state
 
     def _rebuild(self, shared: SharedInventory) -> EngineState:
         base, state = self._base, self._state
