@@ -9,7 +9,9 @@ The issue's three figures:
   `test_route_kernel_mixed_five_line_orders` (`median_us_per_order` over 200 different orders);
 - whole in-process path: `test_engine_route_five_lines` (median);
 - batch throughput: `orders_per_s` of `test_route_batch_throughput` (5-line orders) and
-  `test_route_batch_throughput_mixed` (a retail mix of 1-8 lines, see `conftest.mixed_orders`).
+  `test_route_batch_throughput_mixed` (a retail mix of 1-8 lines, see `conftest.mixed_orders`);
+  `test_route_batch_outputs_throughput` is the same batches up to the kernel's output arrays
+  (`Engine.route_batch_outputs`: validation and kernel, no `Decision` objects).
 """
 
 from __future__ import annotations
@@ -108,6 +110,19 @@ def test_route_batch_throughput_mixed(benchmark: BenchmarkFixture, big_engine: E
     decisions = benchmark.pedantic(big_engine.route_batch, args=(orders,), rounds=20,
                                    iterations=1, warmup_rounds=1)
     assert len(decisions) == BATCH
+    if benchmark.stats is not None:
+        benchmark.extra_info["orders_per_s"] = round(BATCH / benchmark.stats.stats.median)
+
+
+@pytest.mark.parametrize("mix", ["five_lines", "mixed"])
+def test_route_batch_outputs_throughput(benchmark: BenchmarkFixture, big_engine: Engine,
+                                        mix: str) -> None:
+    """1,000 orders per `route_batch_outputs` call: what a caller encoding responses straight
+    from the output arrays pays."""
+    orders = random_orders(BATCH, seed=12) if mix == "five_lines" else mixed_orders(BATCH, seed=14)
+    _, out = benchmark.pedantic(big_engine.route_batch_outputs, args=(orders,), rounds=20,
+                                iterations=1, warmup_rounds=1)
+    assert (out.status == int(Status.ROUTED)).sum() > BATCH // 2
     if benchmark.stats is not None:
         benchmark.extra_info["orders_per_s"] = round(BATCH / benchmark.stats.stats.median)
 

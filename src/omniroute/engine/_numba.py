@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from llvmlite import ir
+from llvmlite import ir  # type: ignore[import-untyped]
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
@@ -97,7 +97,7 @@ def compiled_signatures() -> dict[str, int]:
 
 
 @intrinsic
-def prefetch(typingctx: Any, array: Any, index: Any) -> Any:
+def _prefetch(typingctx: Any, array: Any, index: Any) -> Any:
     """`prefetch(a, i)`: ask the CPU to start loading the cache line of 1-D `a[i]` (a hint; no
     fault, no effect on results). `i` must be in range (no wraparound, no bounds check).
 
@@ -110,14 +110,19 @@ def prefetch(typingctx: Any, array: Any, index: Any) -> Any:
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         array_type = signature.args[0]
         ary = context.make_array(array_type)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, array_type, ary, [args[1]],
-                                       wraparound=False)
+        ptr = cgutils.get_item_pointer(  # type: ignore[no-untyped-call]
+            context, builder, array_type, ary, [args[1]], wraparound=False)
         i8_ptr = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         fn_type = ir.FunctionType(ir.VoidType(), [i8_ptr, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fn_type, "llvm.prefetch.p0")
+        fn = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module, fn_type, "llvm.prefetch.p0")
         # read (0), high temporal locality (3), data cache (1)
         builder.call(fn, [builder.bitcast(ptr, i8_ptr), i32(0), i32(3), i32(1)])
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+prefetch: Any = _prefetch
+"""Kernels call `prefetch(a, i)`; typed `Any` because mypy sees numba's intrinsic protocol."""

@@ -61,7 +61,8 @@ class Prepared(NamedTuple):
     """A validated batch as kernel arrays, plus what the decision builder needs.
 
     The kernel takes the packed `ord_i` / `ord_f` / `lines` (rows `kern.OI_*`, `kern.OF_*`,
-    `kern.LN_*`); the named per-order and per-line fields are views of their rows.
+    `kern.LN_*`); the named per-order and per-line properties are views of their rows, made on
+    use (a dozen eager views were ~2 us of every single-order route; only explain reads them).
     """
 
     orders: Sequence[Order]
@@ -70,22 +71,70 @@ class Prepared(NamedTuple):
     ord_f: npt.NDArray[np.float64]
     lines: npt.NDArray[np.int64]
     line_off: npt.NDArray[np.int64]
-    postal_idx: npt.NDArray[np.int64]
-    lat_deg: npt.NDArray[np.float64]
-    lon_deg: npt.NDArray[np.float64]
-    channel_bit: npt.NDArray[np.int64]
-    level_idx: npt.NDArray[np.int64]
-    policy: npt.NDArray[np.int64]
-    max_ship: npt.NDArray[np.int64]
-    backorder: npt.NDArray[np.int64]
     params: npt.NDArray[np.float64]
     kind_allowed: npt.NDArray[np.uint8]
     safety: npt.NDArray[np.int64]
-    line_sku: npt.NDArray[np.int64]
-    line_qty: npt.NDArray[np.int64]
-    line_group: npt.NDArray[np.int64]
-    line_store: npt.NDArray[np.int64]
     max_nodes: int
+
+    @property
+    def postal_idx(self) -> npt.NDArray[np.int64]:
+        row: npt.NDArray[np.int64] = self.ord_i[kern.OI_POSTAL]
+        return row
+
+    @property
+    def lat_deg(self) -> npt.NDArray[np.float64]:
+        row: npt.NDArray[np.float64] = self.ord_f[kern.OF_LAT]
+        return row
+
+    @property
+    def lon_deg(self) -> npt.NDArray[np.float64]:
+        row: npt.NDArray[np.float64] = self.ord_f[kern.OF_LON]
+        return row
+
+    @property
+    def channel_bit(self) -> npt.NDArray[np.int64]:
+        row: npt.NDArray[np.int64] = self.ord_i[kern.OI_CHANNEL_BIT]
+        return row
+
+    @property
+    def level_idx(self) -> npt.NDArray[np.int64]:
+        row: npt.NDArray[np.int64] = self.ord_i[kern.OI_LEVEL]
+        return row
+
+    @property
+    def policy(self) -> npt.NDArray[np.int64]:
+        row: npt.NDArray[np.int64] = self.ord_i[kern.OI_POLICY]
+        return row
+
+    @property
+    def max_ship(self) -> npt.NDArray[np.int64]:
+        row: npt.NDArray[np.int64] = self.ord_i[kern.OI_MAX_SHIP]
+        return row
+
+    @property
+    def backorder(self) -> npt.NDArray[np.int64]:
+        row: npt.NDArray[np.int64] = self.ord_i[kern.OI_BACKORDER]
+        return row
+
+    @property
+    def line_sku(self) -> npt.NDArray[np.int64]:
+        row: npt.NDArray[np.int64] = self.lines[kern.LN_SKU]
+        return row
+
+    @property
+    def line_qty(self) -> npt.NDArray[np.int64]:
+        row: npt.NDArray[np.int64] = self.lines[kern.LN_QTY]
+        return row
+
+    @property
+    def line_group(self) -> npt.NDArray[np.int64]:
+        row: npt.NDArray[np.int64] = self.lines[kern.LN_GROUP]
+        return row
+
+    @property
+    def line_store(self) -> npt.NDArray[np.int64]:
+        row: npt.NDArray[np.int64] = self.lines[kern.LN_STORE]
+        return row
 
 
 class Preparer:
@@ -249,24 +298,23 @@ def assemble(orders: Sequence[Order], rulesets: list[RulesetParams], line_off: l
              line_rows: list[list[int]]) -> Prepared:
     """Pack per-order rows (`kern.OI_*`, `kern.OF_*`) and line rows (`kern.LN_*`) into arrays."""
     n_orders = len(rulesets)
-    params = np.empty((n_orders, kern.N_PARAMS), dtype=np.float64)
-    kind_allowed = np.empty((n_orders, len(NODE_KINDS)), dtype=np.uint8)
-    safety = np.empty((n_orders, len(NODE_KINDS)), dtype=np.int64)
-    for o, rs in enumerate(rulesets):
-        params[o] = rs.params
-        kind_allowed[o] = rs.kind_allowed
-        safety[o] = rs.safety_stock
+    first = rulesets[0] if rulesets else None
+    if all(rs is first for rs in rulesets):
+        # One resolved ruleset for the whole batch (the common case: the cache hands out the
+        # same object): its rows repeated, without a row copy per order.
+        assert first is not None
+        params = np.tile(first.params, (n_orders, 1))
+        kind_allowed = np.tile(first.kind_allowed, (n_orders, 1))
+        safety = np.tile(first.safety_stock, (n_orders, 1))
+    else:
+        params = np.stack([rs.params for rs in rulesets])
+        kind_allowed = np.stack([rs.kind_allowed for rs in rulesets])
+        safety = np.stack([rs.safety_stock for rs in rulesets])
     ord_i = np.array(ord_rows, dtype=np.int64).reshape(kern.N_ORD_I, n_orders)
     ord_f = np.array(ord_float_rows, dtype=np.float64).reshape(kern.N_ORD_F, n_orders)
     lines = np.array(line_rows, dtype=np.int64).reshape(kern.N_LN, -1)
     return Prepared(
         orders=orders, rulesets=rulesets, ord_i=ord_i, ord_f=ord_f, lines=lines,
-        line_off=np.array(line_off, dtype=np.int64),
-        postal_idx=ord_i[kern.OI_POSTAL], lat_deg=ord_f[kern.OF_LAT],
-        lon_deg=ord_f[kern.OF_LON], channel_bit=ord_i[kern.OI_CHANNEL_BIT],
-        level_idx=ord_i[kern.OI_LEVEL], policy=ord_i[kern.OI_POLICY],
-        max_ship=ord_i[kern.OI_MAX_SHIP], backorder=ord_i[kern.OI_BACKORDER], params=params,
-        kind_allowed=kind_allowed, safety=safety, line_sku=lines[kern.LN_SKU],
-        line_qty=lines[kern.LN_QTY], line_group=lines[kern.LN_GROUP],
-        line_store=lines[kern.LN_STORE],
+        line_off=np.array(line_off, dtype=np.int64), params=params,
+        kind_allowed=kind_allowed, safety=safety,
         max_nodes=max(ord_rows[kern.OI_MAX_SHIP], default=1))
