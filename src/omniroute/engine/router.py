@@ -223,11 +223,16 @@ class Engine:
         status = out.status.tolist()
         optimal = out.optimal.tolist()
         lower_bound = out.lower_bound.tolist()
-        # Only the used rows: the buffers are sized for the worst case.
-        rec = out.rec[:rec_off[-1]].tolist()
-        shp_i = out.shp_i[:shp_off[-1]].tolist()
-        shp_f = out.shp_f[:shp_off[-1]].tolist()
-        costs = out.cost.tolist()
+        # Only the used rows (the buffers are sized for the worst case), flattened: one list of
+        # numbers instead of a list per row, which the cyclic GC would track and walk.
+        rec = out.rec[:rec_off[-1]].ravel().tolist()
+        shp_i = out.shp_i[:shp_off[-1]].ravel().tolist()
+        shp_f = out.shp_f[:shp_off[-1]].ravel().tolist()
+        costs = out.cost.ravel().tolist()
+        n_rec_col = out.rec.shape[1]
+        n_shp_i_col = out.shp_i.shape[1]
+        n_shp_f_col = out.shp_f.shape[1]
+        n_cost_col = out.cost.shape[1]
         r_now = kern.R_NOW
         r_backorder = kern.R_BACKORDER
         dest_customer = kern.DEST_CUSTOMER
@@ -248,8 +253,12 @@ class Engine:
             by_shipment: list[list[ShipmentLine]] = [[] for _ in range(s1 - s0)]
             backorders: list[Backorder] = []
             unfilled: list[Unfilled] = []
-            for line_g, node, qty, kind, aux in rec[rec_off[o]:rec_off[o + 1]]:
-                line = lines[line_g - l0]
+            for r in range(rec_off[o] * n_rec_col, rec_off[o + 1] * n_rec_col, n_rec_col):
+                line = lines[rec[r] - l0]
+                node = rec[r + 1]
+                qty = rec[r + 2]
+                kind = rec[r + 3]
+                aux = rec[r + 4]
                 if kind == r_now:
                     by_shipment[aux - s0].append(ShipmentLine(line.line_id, line.sku, qty))
                 elif kind == r_backorder:
@@ -259,8 +268,12 @@ class Engine:
                     unfilled.append(Unfilled(line.line_id, line.sku, qty, reason_of[aux]))
             shipments = []
             for t in range(s0, s1):
-                node, dest, ful, zone_idx, transit, _units, offset = shp_i[t]
-                distance, weight, ship, handling = shp_f[t]
+                ti = t * n_shp_i_col
+                node = shp_i[ti + kern.S_NODE]
+                dest = shp_i[ti + kern.S_DEST]
+                ful = shp_i[ti + kern.S_FULFILLMENT]
+                zone_idx = shp_i[ti + kern.S_ZONE_IDX]
+                tf = t * n_shp_f_col
                 if dest == dest_customer:
                     where = "customer"
                 elif dest == dest_digital:
@@ -271,15 +284,18 @@ class Engine:
                     where = "store:" + node_ids[dest]
                 shipments.append(Shipment(
                     node_ids[node], fulfillment[ful], tuple(by_shipment[t - s0]), where,
-                    zone_number[zone_idx] if zone_idx >= 0 else 0, distance, transit,
-                    processing[node], weight, ship, handling, offset))
-            c = costs[o]
+                    zone_number[zone_idx] if zone_idx >= 0 else 0,
+                    shp_f[tf + kern.SF_DISTANCE], shp_i[ti + kern.S_TRANSIT], processing[node],
+                    shp_f[tf + kern.SF_WEIGHT], shp_f[tf + kern.SF_SHIP],
+                    shp_f[tf + kern.SF_HANDLING], shp_i[ti + kern.S_OFFSET_DAYS]))
+            c = o * n_cost_col
             rs = p.rulesets[o]
             decision = Decision(
                 order.order_id, status_of[status[o]], tuple(shipments), tuple(backorders),
                 tuple(unfilled),
-                CostTotals(c[kern.C_SHIP], c[kern.C_HANDLING], c[kern.C_SPLIT],
-                           c[kern.C_UNFILLED], c[kern.C_OTHER], c[kern.C_TOTAL]),
+                CostTotals(costs[c + kern.C_SHIP], costs[c + kern.C_HANDLING],
+                           costs[c + kern.C_SPLIT], costs[c + kern.C_UNFILLED],
+                           costs[c + kern.C_OTHER], costs[c + kern.C_TOTAL]),
                 rs.name, rs.version, version, optimal[o] != 0, lower_bound[o])
             if order.explain:
                 decision = explain_candidates(self, p, o, decision)
