@@ -60,6 +60,8 @@ HEURISTIC_STARTS = 6
 # Single-SKU candidates are reduced per unit count x up to this many units (see
 # `_prune_single_sku`); a SKU with more demand keeps all of its single-SKU candidates.
 PRUNE_MAX_UNITS = 16
+# Candidate lists up to this long are sorted by insertion (see `_sort_by_key`).
+INSERTION_SORT_MAX = 96
 INF = np.inf
 
 
@@ -558,7 +560,13 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
             if useful[c]:
                 cand[n] = c
                 n += 1
-        _sort_by_key(cand, n, fixed)
+        if n <= INSERTION_SORT_MAX:
+            _sort_by_key(cand, n, fixed)
+        else:  # quadratic insertion would cost more than the generic sort's allocations
+            keys = np.empty(n, np.float64)
+            for i in range(n):
+                keys[i] = fixed[cand[i]]
+            cand = cand[np.argsort(keys, kind="mergesort")]
         kept = np.empty(n, np.int64)
         nk = 0
         # Kept nodes inside the dominance window, listed per SKU they can ship: a dominator of
