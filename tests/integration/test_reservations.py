@@ -304,6 +304,22 @@ def test_confirm_and_release_are_idempotent(workers: RunningServer) -> None:
         assert "line_ids[0]" in error.value.details()
 
 
+def test_a_batch_reserves_in_order_without_overselling(workers: RunningServer) -> None:
+    send_batch(workers.sync, "batch-feed", 1, [set_stock("BATCH-SKU", "DC-IL-JOLIET", 5)])
+    # Every dry run of the batch sees all 5 units; reserving them in order must not.
+    request = router_pb2.RouteBatchRequest(orders=[
+        order(f"batch-{i}", "BATCH-SKU", 2) for i in range(3)])
+    request.orders.append(order("batch-dry", "BATCH-SKU", 2, reserve=False))
+    with grpc.insecure_channel(workers.router) as channel:
+        reply = router_pb2_grpc.RouterStub(channel).RouteBatch(request, timeout=30)
+    held = [r.response for r in reply.results[:3]]
+    assert all(h.reservation_id for h in held)
+    assert [sum(units_by_node(h).values()) for h in held] == [2, 2, 1]
+    assert held[2].status == types_pb2.ROUTE_STATUS_PARTIAL
+    assert not reply.results[3].response.reservation_id
+    assert availability(workers.router, "BATCH-SKU")["DC-IL-JOLIET"].reserved == 5
+
+
 def test_expired_holds_return_their_stock(workers: RunningServer) -> None:
     send_batch(workers.sync, "expiry-feed", 1, [set_stock("EXPIRY-SKU", "DC-IL-JOLIET", 4)])
     with grpc.insecure_channel(workers.router) as channel:

@@ -21,6 +21,7 @@ from omniroute.api.metrics import ORDERS_ROUTED, ROUTE_SECONDS
 from omniroute.engine import Engine
 from omniroute.engine.model import Decision, Order
 from omniroute.engine.region import nodes_within
+from omniroute.engine.reserving import Reserved
 from omniroute.engine.returns import route_return
 from omniroute.errors import InvalidArgument, OmnirouteError
 from omniroute.rpc import status_of
@@ -84,28 +85,27 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
                 results.append(_error_result(error, prefix=f"orders[{i}]."))
         with ROUTE_SECONDS.labels("RouteBatch").time():
             decisions = self._route_all(orders)
-        for slot, order, hold_s, routed in zip(slots, orders, holds, decisions, strict=True):
-            outcome = routed
-            if not isinstance(outcome, OmnirouteError) and request.orders[slot].reserve:
-                # The batch's dry-run decision is the first attempt; the reserve re-routes
-                # only if an earlier order of the batch (or another worker) took its units.
-                try:
-                    reserved = self._loaded.reservations.reserve(order, hold_s=hold_s,
-                                                                 decision=outcome)
-                except OmnirouteError as error:
-                    outcome = error
-                else:
-                    ORDERS_ROUTED.labels(reserved.decision.status.name).inc()
-                    response = decision_to_proto(reserved.decision, currency=self._currency)
-                    set_reservation(response, reserved)
-                    results[slot] = router_pb2.RouteBatchResult(response=response)
-                    continue
+        # Orders that reserve go through the hold book together (one critical section, one
+        # fsync); their batch dry runs are the first attempts, re-routed only if an earlier
+        # order of the batch (or another worker) took their units.
+        reserving = [k for k, slot in enumerate(slots) if request.orders[slot].reserve
+                     and not isinstance(decisions[k], OmnirouteError)]
+        outcomes: list[Decision | Reserved | OmnirouteError] = list(decisions)
+        if reserving:
+            held = self._loaded.reservations.reserve_many(
+                [(orders[k], holds[k], _decision(decisions[k])) for k in reserving])
+            for k, reserved in zip(reserving, held, strict=True):
+                outcomes[k] = reserved
+        for slot, outcome in zip(slots, outcomes, strict=True):
             if isinstance(outcome, OmnirouteError):
                 results[slot] = _error_result(outcome, prefix=f"orders[{slot}].")
-            else:
-                ORDERS_ROUTED.labels(outcome.status.name).inc()
-                results[slot] = router_pb2.RouteBatchResult(
-                    response=decision_to_proto(outcome, currency=self._currency))
+                continue
+            decision = outcome.decision if isinstance(outcome, Reserved) else outcome
+            ORDERS_ROUTED.labels(decision.status.name).inc()
+            response = decision_to_proto(decision, currency=self._currency)
+            if isinstance(outcome, Reserved):
+                set_reservation(response, outcome)
+            results[slot] = router_pb2.RouteBatchResult(response=response)
         return router_pb2.RouteBatchResponse(results=[r for r in results if r is not None])
 
     def _route_all(self, orders: list[Order]) -> list[Decision | OmnirouteError]:
@@ -169,6 +169,11 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
         items = engine.availability(list(request.skus), channel=request.channel,
                                     node_ids=node_ids)
         return availability_to_proto(items, inventory_version=engine.inventory_version)
+
+
+def _decision(outcome: Decision | OmnirouteError) -> Decision:
+    assert not isinstance(outcome, OmnirouteError)
+    return outcome
 
 
 def _reservation_id(value: str) -> str:

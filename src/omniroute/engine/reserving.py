@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple, Protocol
 
 from omniroute.config.rules import Ruleset, decode_ruleset
@@ -28,6 +28,7 @@ from omniroute.errors import (
     InvalidArgument,
     NetworkFileError,
     NotFound,
+    OmnirouteError,
 )
 from omniroute.state import SKU_GIFT_CARD, SKU_STANDARD
 from omniroute.state.holds import (
@@ -209,36 +210,67 @@ class Reservations:
                 decision: Decision | None = None) -> Reserved:
         """Route `order` and hold what it takes. `decision`, when given, is a dry run of it
         (from a batch) used as the first attempt."""
-        hold = _hold_seconds(hold_s, self._default_hold_s)
-        if decision is None:
-            decision = self._engine().route(order)
-        fresh = False  # routed inside the critical section
+        (outcome,) = self.reserve_many([(order, hold_s, decision)])
+        if isinstance(outcome, OmnirouteError):
+            raise outcome
+        return outcome
+
+    def reserve_many(self, items: Sequence[tuple[Order, float | None, Decision | None]]
+                     ) -> list[Reserved | OmnirouteError]:
+        """`reserve` for each (order, hold, dry-run decision or None), in order, in one pass
+        through the critical section and one wait for the journal: a batch pays one fsync,
+        not one per order. Each order succeeds or fails on its own."""
+        prepared: list[tuple[Order, float, Decision] | OmnirouteError] = []
+        for order, hold_s, decision in items:
+            try:
+                hold = _hold_seconds(hold_s, self._default_hold_s)
+                prepared.append((order, hold, decision or self._engine().route(order)))
+            except OmnirouteError as error:
+                prepared.append(error)
         book = self._book
+        results: list[Reserved | OmnirouteError] = []
+        end = 0
         with book.locked():
-            for _attempt in range(MAX_ATTEMPTS + 1):
-                engine = self._engine()
-                state = engine.state
-                lines = hold_lines(state, decision)
-                if lines:
-                    problem = check_hold(state, book, order.channel, decision.ruleset, lines)
-                    if problem is None:
-                        now = book.now()
-                        expires = now + hold if hold > 0 else 0.0
-                        rid = self._new_id()
-                        end = book.commit(Reserve(rid, order.order_id, now, expires, lines))
-                        break
-                    log.debug("order %s: re-routing (%s)", order.order_id, problem.message)
-                elif fresh:
-                    return Reserved(decision, "", 0.0)
-                # Nothing allocated on a stale read (e.g. yesterday's capacity) deserves one
-                # look at the current numbers too.
-                decision = engine.route(order)
-                fresh = True
-            else:
-                raise Aborted(f"inventory for order {order.order_id!r} kept changing during "
-                              f"{MAX_ATTEMPTS} attempts; retry")
-        book.wait_durable(end)
-        return Reserved(decision, rid, expires)
+            for item in prepared:
+                if isinstance(item, OmnirouteError):
+                    results.append(item)
+                    continue
+                try:
+                    reserved, item_end = self._reserve_locked(*item)
+                except OmnirouteError as error:
+                    results.append(error)
+                    continue
+                results.append(reserved)
+                end = max(end, item_end)
+        if end:
+            book.wait_durable(end)
+        return results
+
+    def _reserve_locked(self, order: Order, hold: float, decision: Decision
+                        ) -> tuple[Reserved, int]:
+        book = self._book
+        fresh = False  # routed inside the critical section
+        for _attempt in range(MAX_ATTEMPTS + 1):
+            engine = self._engine()
+            state = engine.state
+            lines = hold_lines(state, decision)
+            if lines:
+                problem = check_hold(state, book, order.channel, decision.ruleset, lines)
+                if problem is None:
+                    now = book.now()
+                    expires = now + hold if hold > 0 else 0.0
+                    rid = self._new_id()
+                    end = book.commit(Reserve(rid, order.order_id, now, expires, lines))
+                    return Reserved(decision, rid, expires), end
+                log.debug("order %s: re-routing (%s)", order.order_id, problem.message)
+            elif fresh:
+                return Reserved(decision, "", 0.0), 0
+            # Nothing allocated on a stale read (e.g. yesterday's capacity) deserves one look
+            # at the current numbers too.
+            decision = engine.route(order)
+            fresh = True
+        raise Aborted(f"inventory for order {order.order_id!r} kept changing during "
+                      f"{MAX_ATTEMPTS} attempts; retry")
 
     # -- release, confirm, expire -------------------------------------------------------------
 
