@@ -11,7 +11,6 @@ than spinning. The record is fsynced before the caller answers.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import math
 from collections import defaultdict
@@ -351,9 +350,8 @@ class Reservations:
             for seq, rid, line_ids in book.pending_confirms():
                 res = book.reservation(rid)
                 wanted = set(line_ids)
-                state = self._engine().state
-                drops = [OnHandDrop(book_sku(state, line.sku_idx), book.node_ids[line.node_idx],
-                                    line.qty)
+                sku_ids = self._engine().state.catalog.sku_ids
+                drops = [OnHandDrop(sku_ids[line.sku_idx], book.node_ids[line.node_idx], line.qty)
                          for line in res.record.lines
                          if line.line_id in wanted and line.kind == STOCK]
                 note = sink(seq, drops) if drops else ""
@@ -449,19 +447,8 @@ def parse_ruleset(toml: str) -> Ruleset:
     return ruleset
 
 
-def book_sku(state: EngineState, sku_idx: int) -> str:
-    return state.catalog.sku_ids[sku_idx]
-
-
 def _view(res: Reservation) -> ReservationView:
     by: dict[str, list[str]] = {HELD: [], RELEASED: [], CONFIRMED: []}
     for line_id, status in res.status.items():
         by[CONFIRMED if status == CONFIRMING else status].append(line_id)
     return ReservationView(res.record.reservation_id, by[HELD], by[RELEASED], by[CONFIRMED])
-
-
-def expiry_datetime(expires_at: float) -> dt.datetime | None:
-    if not expires_at:
-        return None
-    return dt.datetime.fromtimestamp(expires_at, tz=dt.UTC)
-

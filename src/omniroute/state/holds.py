@@ -65,7 +65,7 @@ MAGIC = 0x4F4D4E49484F4C44  # "OMNIHOLD"
 LAYOUT_VERSION = 2
 HEADER_BYTES = 4096
 (H_MAGIC, H_LAYOUT, H_GENERATION, H_APPLIED_END, H_DIRTY, H_NODES, H_NODE_IDS_CRC,
- H_ADMIN_VERSION, H_SUPPLY_VERSION, H_CONFIRM_SEQ) = range(10)
+ H_ADMIN_VERSION, H_SUPPLY_VERSION) = range(9)
 _DAY_S = 86_400
 
 # Line kinds of a hold.
@@ -647,8 +647,6 @@ class HoldBook:
             h[H_ADMIN_VERSION] += 1
         if supply_changed:
             h[H_SUPPLY_VERSION] += 1
-        if isinstance(record, ConfirmStart):
-            h[H_CONFIRM_SEQ] = max(int(h[H_CONFIRM_SEQ]), record.confirm_seq)
         h[H_APPLIED_END] = start + len(blob)
         h[H_DIRTY] = 0
         return start + len(blob)
@@ -703,7 +701,8 @@ class HoldBook:
 
     def next_confirm_seq(self) -> int:
         assert self._holder
-        return max(int(self._h[H_CONFIRM_SEQ]), self.ledger.last_confirm_seq) + 1
+        # The ledger is caught up inside the section, so its highest sequence is everyone's.
+        return self.ledger.last_confirm_seq + 1
 
     def wait_durable(self, end: int) -> None:
         """Return once every journal byte below `end` is on disk (group commit)."""
@@ -739,9 +738,6 @@ class HoldBook:
         if res is None:
             raise NotFound(field, f"no reservation {reservation_id!r}")
         return res
-
-    def local_day(self, node_idx: int, at: float) -> int:
-        return node_day(at, int(self.ledger.utc_offset_s[node_idx]))
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
