@@ -418,6 +418,34 @@ def _sort_by_key(idx, n, keys):
 
 
 @inline
+def _clear_single_ranks(d, kk, top_c):
+    """Empty the per-(SKU, unit count) lists of `_rank_single` (kk = max_nodes entries each)."""
+    for s in range(d.shape[0]):
+        for t in range(min(d[s], PRUNE_MAX_UNITS) * kk):
+            top_c[s, t] = -1
+
+
+@inline
+def _rank_single(top_c, top_v, s, c, x_max, f, cv, kk):
+    """Offer candidate c, shipping only SKU s, to the lists of the `kk` cheapest for each unit
+    count x < x_max (cost f + (x + 1) * cv). Candidates must be offered in candidate order:
+    an equal cost keeps the earlier one."""
+    for x in range(x_max):
+        v = f + (x + 1) * cv
+        last = x * kk + kk - 1
+        # Strictly better than the list's last entry; then shift it into place.
+        if top_c[s, last] >= 0 and v >= top_v[s, last]:
+            continue
+        pos = last
+        while pos > x * kk and (top_c[s, pos - 1] < 0 or v < top_v[s, pos - 1]):
+            top_c[s, pos] = top_c[s, pos - 1]
+            top_v[s, pos] = top_v[s, pos - 1]
+            pos -= 1
+        top_c[s, pos] = c
+        top_v[s, pos] = v
+
+
+@inline
 def _prune_single_sku(d, a, cvar, fixed, capc, max_nodes, n_sup, sup_sum, top_c, top_v):
     """Zero the column of every candidate that ships one SKU and can never be needed.
 
@@ -426,43 +454,27 @@ def _prune_single_sku(d, a, cvar, fixed, capc, max_nodes, n_sup, sup_sum, top_c,
     x units and capacity x and cost no more for x units, one of them is outside the plan
     (which has at most max_nodes - 1 other nodes) and can take c's place at no extra cost. So
     only the `max_nodes` cheapest single-SKU-s candidates for each x (ties: lower index) are
-    kept; the optimum is unchanged. Stores in a large network mostly stock one SKU of an
-    order, so this is most of the candidates, and it is linear where dominance is quadratic.
+    kept (`_rank_single`); the optimum is unchanged. Stores in a large network mostly stock
+    one SKU of an order, so this is most of the candidates, and it is linear where dominance is
+    quadratic. The router applies the same reduction to its sparse candidate pairs before it
+    builds these dense arrays; here it makes `_solve` exact on any input.
 
     `n_sup[c]` is the number of SKUs c can ship and `sup_sum[c]` the sum of their slots (so
     the slot itself when there is one); pruned candidates get n_sup 0.
     """
-    k, nc = a.shape
+    nc = a.shape[1]
     kk = max_nodes
-    for s in range(k):
-        for t in range(min(d[s], PRUNE_MAX_UNITS) * kk):
-            top_c[s, t] = -1
+    _clear_single_ranks(d, kk, top_c)
     for c in range(nc):
         if n_sup[c] != 1:
             continue
         s = sup_sum[c]
         if d[s] > PRUNE_MAX_UNITS:
             continue
-        x_max = min(a[s, c], capc[c], d[s])
-        f = fixed[c]
-        cv = cvar[s, c]
-        for x in range(x_max):
-            v = f + (x + 1) * cv
-            last = x * kk + kk - 1
-            # Strictly better than the list's last entry (an equal cost keeps the earlier,
-            # lower-index candidate); then shift it into place.
-            if top_c[s, last] >= 0 and v >= top_v[s, last]:
-                continue
-            pos = last
-            while pos > x * kk and (top_c[s, pos - 1] < 0 or v < top_v[s, pos - 1]):
-                top_c[s, pos] = top_c[s, pos - 1]
-                top_v[s, pos] = top_v[s, pos - 1]
-                pos -= 1
-            top_c[s, pos] = c
-            top_v[s, pos] = v
+        _rank_single(top_c, top_v, s, c, min(a[s, c], capc[c], d[s]), fixed[c], cvar[s, c], kk)
     # Kept single-SKU candidates are marked by a negative count, then everything else with one
     # prunable SKU is dropped.
-    for s in range(k):
+    for s in range(d.shape[0]):
         for t in range(min(d[s], PRUNE_MAX_UNITS) * kk):
             c = top_c[s, t]
             if c >= 0:
