@@ -20,6 +20,7 @@ Ground rates: base [5, 7, 10, 14], per kg [0.5, 1.0, 1.5, 2.0] by zone 1..4; tra
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import msgspec
 import pytest
@@ -529,7 +530,13 @@ def test_batch_equals_single_routes() -> None:
         order(line("L1", "B", 2), split_policy=SplitPolicy.SHIP_COMPLETE, order_id="f"),
         order(line("L1", "NOPE", 1), line("L2", "M", 1), order_id="g"),
     ]
-    assert e.route_batch(orders) == [e.route(o) for o in orders]
+    batch = e.route_batch(orders)
+    assert batch == [e.route(o) for o in orders]
+    # Single routes reuse their thread's output buffers: stale rows of a larger earlier order
+    # must never leak into a smaller one, nor one thread's into another's.
+    assert [e.route(o) for o in reversed(orders)] == batch[::-1]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(e.route, orders * 20)) == batch * 20
     assert e.route_batch([]) == []
 
 

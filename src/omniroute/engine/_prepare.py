@@ -299,7 +299,13 @@ def assemble(orders: Sequence[Order], rulesets: list[RulesetParams], line_off: l
     """Pack per-order rows (`kern.OI_*`, `kern.OF_*`) and line rows (`kern.LN_*`) into arrays."""
     n_orders = len(rulesets)
     first = rulesets[0] if rulesets else None
-    if all(rs is first for rs in rulesets):
+    if n_orders == 1:
+        # One order (every unary Route): its ruleset's rows as views; kernels only read them.
+        assert first is not None
+        params = first.params.reshape(1, -1)
+        kind_allowed = first.kind_allowed.reshape(1, -1)
+        safety = first.safety_stock.reshape(1, -1)
+    elif all(rs is first for rs in rulesets):
         # One resolved ruleset for the whole batch (the common case: the cache hands out the
         # same object): its rows repeated, without a row copy per order.
         assert first is not None

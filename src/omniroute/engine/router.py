@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -116,6 +117,7 @@ class Engine:
         self._names = _NodeNames.of(state)
         self.exact_max_skus = EXACT_MAX_SKUS
         self.exact_budget_sets = EXACT_BUDGET_SETS
+        self._single_outputs = threading.local()  # see `route`
 
     @classmethod
     def from_network(cls, network: Network, *, today: dt.date) -> Engine:
@@ -158,7 +160,12 @@ class Engine:
 
     def route(self, order: Order) -> Decision:
         prepared = self._preparer.prepare((order,), batch=False)
-        return self._decisions(prepared, self._run(prepared))[0]
+        # This thread's output buffers from its previous single route: the Decision copies
+        # everything out of them, and allocating them measured 6 us of a 40 us unary route.
+        cached: KernelOutputs | None = getattr(self._single_outputs, "out", None)
+        out = self._run(prepared, cached)
+        self._single_outputs.out = out
+        return self._decisions(prepared, out)[0]
 
     def route_batch(self, orders: Sequence[Order]) -> list[Decision]:
         """Route independent orders with one kernel call (each sees the same state)."""
@@ -179,17 +186,22 @@ class Engine:
         prepared = self._preparer.prepare(orders, batch=True)
         return prepared, self._run(prepared)
 
-    def _run(self, p: Prepared) -> KernelOutputs:
+    def _run(self, p: Prepared, reuse: KernelOutputs | None = None) -> KernelOutputs:
+        """Run the kernel on `p`, into `reuse` when it has room (every kernel output is written
+        before it is read, so old contents do not matter)."""
         n_orders = len(p.line_off) - 1
         n_lines = int(p.line_off[-1])
         n_rec = n_lines * 3 + n_lines * (p.max_nodes + 1) + 4
         n_shp = n_lines * (p.max_nodes + 1) + 4
-        while True:
+        out = reuse
+        if (out is None or out.status.shape[0] != n_orders or out.rec.shape[0] < n_rec
+                or out.shp_i.shape[0] < n_shp):
             out = new_outputs(n_orders, n_rec, n_shp)
-            if kern.route_orders(*self.kernel_args(p, out)) == kern.ROUTE_OK:
-                return out
+        while kern.route_orders(*self.kernel_args(p, out)) != kern.ROUTE_OK:
             n_rec *= 2  # sized from a bound, so this is defensive
             n_shp *= 2
+            out = new_outputs(n_orders, n_rec, n_shp)
+        return out
 
     def kernel_args(self, p: Prepared, out: KernelOutputs) -> tuple[object, ...]:
         """`route_orders`'s arguments for a prepared batch (the benchmark times the call)."""
