@@ -40,7 +40,6 @@ from omniroute.engine._numba import (
     void,
 )
 from omniroute.engine._search import (
-    INSERTION_SORT_MAX,
     PRUNE_MAX_UNITS,
     _clear_single_ranks,
     _rank_single,
@@ -886,16 +885,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                 cand_flag[n] = 0
             # Candidates by node index (the search breaks ties by candidate order).
             cand = cand_buf[:n_cand]  # read until this group is handed out, before the next scan
-            if n_cand <= INSERTION_SORT_MAX:
-                for c in range(1, n_cand):
-                    v = cand[c]
-                    j = c - 1
-                    while j >= 0 and cand[j] > v:
-                        cand[j + 1] = cand[j]
-                        j -= 1
-                    cand[j + 1] = v
-            else:
-                cand.sort()
+            cand.sort()  # in place
             for c in range(n_cand):
                 cand_of[cand[c]] = c
             # The group's dense arrays are carved from per-call scratch: per group they were a

@@ -745,18 +745,19 @@ def _branch_and_bound(kept, d, a, cvar, fixed, capc, pu, sp, max_nodes, budget, 
             depth -= 1  # the bound only grows along a level: no later node here can do better
             continue
         chosen[depth] = c
+        # The set's aggregates (row depth + 1 exists up to max_nodes): they extend it below and
+        # bound it here.
+        for s in range(k):
+            sa[depth + 1, s] = sa[depth, s] + a[s, c]
+            sc[depth + 1, s] = min(sc[depth, s], cvar[s, c]) if a[s, c] > 0 else sc[depth, s]
         if depth >= 1:
             evaluated += 1
             if evaluated > budget:
                 return False, best, best_m
-            # The set's own capacity-free bound (each SKU at its cheapest unit cost in the
-            # set) first: it rejects most sets for a fraction of an exact transport.
-            own = sf[depth] + fixed[c] + sp * depth
-            for s in range(k):
-                has = a[s, c] > 0
-                fill = min(d[s], sa[depth, s] + a[s, c])
-                cmin = min(sc[depth, s], cvar[s, c]) if has else sc[depth, s]
-                own += fill * min(cmin, pu) + (d[s] - fill) * pu
+            # The set's own capacity-free bound (no suffix nodes) first: it rejects most sets
+            # for a fraction of an exact transport.
+            own = sf[depth] + fixed[c] + sp * depth + _set_bound(
+                k, d, sa[depth + 1], sc[depth + 1], sufmax[nk], sufmin[nk], 0, pu)
             cost = INF
             if own < best - EPS:
                 for j in range(depth + 1):
@@ -769,9 +770,6 @@ def _branch_and_bound(kept, d, a, cvar, fixed, capc, pu, sp, max_nodes, budget, 
                 for j in range(depth + 1):
                     best_sel[j] = chosen[j]
         if depth + 1 < max_nodes:
-            for s in range(k):
-                sa[depth + 1, s] = sa[depth, s] + a[s, c]
-                sc[depth + 1, s] = min(sc[depth, s], cvar[s, c]) if a[s, c] > 0 else sc[depth, s]
             sf[depth + 1] = sf[depth] + fixed[c]
             start[depth + 1] = i + 1
             pos[depth + 1] = i + 1
