@@ -108,8 +108,7 @@ def synthetic_state() -> EngineState:
         stores = rng.integers(1, 6, (hi - lo, N_NODES - N_DCS - N_VENDORS - 1), dtype=np.int32)
         stores[rng.random(stores.shape) >= 0.05] = 0
         on_hand[0, lo:hi, N_DCS + N_VENDORS:-1] = stores
-    inventory = Inventory(on_hand=on_hand,
-                          reserved=np.zeros((N_SKUS, N_NODES), dtype=np.int32))
+    inventory = Inventory.of(on_hand, np.zeros((N_SKUS, N_NODES), dtype=np.int32))
     n_supply = 50_000
     supply = supply_csr(N_SKUS, rng.integers(0, N_SKUS, n_supply),
                         rng.integers(0, N_DCS, n_supply), rng.integers(1, 60, n_supply),

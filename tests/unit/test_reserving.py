@@ -18,8 +18,9 @@ from omniroute.engine.model import Order, OrderLine, ShipTo, Status
 from omniroute.engine.reserving import Reservations, parse_ruleset
 from omniroute.errors import FailedPrecondition, InvalidArgument, NotFound
 from omniroute.sim import embedded_network_dir
-from omniroute.state import EngineState, Inventory
+from omniroute.state import EngineState
 from omniroute.state.holds import HoldBook
+from omniroute.state.stocked import mark_stocked
 
 SKU = "TSHIRT-BLK-M"
 NEAR, FAR = "DC-IL-JOLIET", "DC-NJ-EDISON"
@@ -44,6 +45,8 @@ def demo_state() -> EngineState:
     on_hand[0, s, :] = 0
     on_hand[0, s, state.catalog.node_index[NEAR]] = 3
     on_hand[0, s, state.catalog.node_index[FAR]] = 3
+    nodes = np.arange(on_hand.shape[2])
+    mark_stocked(state.inventory.stocked, np.full_like(nodes, s), nodes, on_hand[0, s])
     return state
 
 
@@ -54,7 +57,7 @@ def worker(state: EngineState, state_dir: Path, clock: Clock) -> Reservations:
                     daily_capacity=nodes.daily_capacity_units, enabled=nodes.enabled,
                     sku_rows=len(state.catalog.sku_ids), clock=clock)
     engine = Engine(state._replace(
-        inventory=Inventory(on_hand=state.inventory.on_hand, reserved=book.reserved),
+        inventory=state.inventory._replace(reserved=book.reserved),
         nodes=nodes._replace(enabled=book.enabled, daily_capacity_units=book.daily_capacity,
                              capacity_used_today=book.capacity_used)))
     ids = itertools.count(1)

@@ -34,9 +34,11 @@ from omniroute.engine._numba import (
     i64_2,
     inline,
     kernel,
+    lowest_set_bit,
     prefetch,
     u8_1,
     u8_2,
+    u64_2,
     void,
 )
 from omniroute.engine._search import (
@@ -418,7 +420,7 @@ C_LOWER_BOUND = N_COSTS
         # static node columns, node kind, mutable node columns
         f64_2, i64_2, i8_1, u8_1, i64_1, i64_1,
         # skus, inventory, supply
-        i8_1, f64_1, u8_1, i32_3, i32_2, i64_1, i32_1, i32_1, i64_1,
+        i8_1, f64_1, u8_1, i32_3, i32_2, u64_2, i64_1, i32_1, i32_1, i64_1,
         # postal table, carrier (bands + base + per_kg packed), digital node
         f64_2, i8_2, f64_2, i64_2, i64_1, i64,
         # orders, lines
@@ -428,7 +430,7 @@ C_LOWER_BOUND = N_COSTS
         # outputs
         i64_2, i64_2, f64_2, i64_2, f64_2)
 def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_cap_used,
-                 sku_kind, sku_weight, sku_hazmat, on_hand, reserved,
+                 sku_kind, sku_weight, sku_hazmat, on_hand, reserved, stocked,
                  sup_offsets, sup_node, sup_day, sup_qty,
                  postal_dist, postal_zone, car_f, transit, promise, digital_node,
                  ord_line_off, ord_i, ord_f, ord_params, ord_kind_allowed, ord_safety, lines,
@@ -542,12 +544,15 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     for o in range(n_orders):
         l0 = ord_line_off[o]
         n_l = ord_line_off[o + 1] - l0
-        # Start loading the next order's sellable and reserved rows (up to PREFETCH_NODES of
-        # each) while this order computes.
+        # Start loading the next order's stocked bits, sellable and reserved rows (up to
+        # PREFETCH_NODES of each) while this order computes.
         if o + 1 < n_orders:
             for i in range(ord_line_off[o + 1], ord_line_off[o + 2]):
                 sku = ln_sku[i]
                 if sku >= 0:
+                    bits_row = stocked[sku]
+                    for off in range(0, bits_row.shape[0], 8):
+                        prefetch(bits_row, off)
                     sell_row = on_hand[0, sku]
                     res_row = reserved[sku]
                     for off in range(0, min(n_nodes, PREFETCH_NODES), 16):
@@ -796,10 +801,14 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                         hit[n] = n
                     n_hit = n_nodes
                 else:
-                    sellable = on_hand[0, sku]
-                    for n in range(n_nodes):
-                        hit[n_hit] = n
-                        n_hit += 1 if sellable[n] > 0 else 0
+                    # The stocked-node bitmap lists them in index order (`state.stocked`).
+                    bits = stocked[sku]
+                    for w in range(bits.shape[0]):
+                        word = bits[w]
+                        while word != 0:
+                            hit[n_hit] = w * 64 + lowest_set_bit(word)
+                            n_hit += 1
+                            word &= word - np.uint64(1)
                 if n_pair + n_hit > pair_n.shape[0]:
                     # Grown (kept) only for groups with many stocked nodes: a [SKU x node]
                     # allocation per group measured page faults on every order.

@@ -24,6 +24,7 @@ from typing import Any
 from llvmlite import ir  # type: ignore[import-untyped]
 from numba import njit, types
 from numba.core import cgutils
+from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 
 FLAGS: dict[str, Any] = {
@@ -48,6 +49,7 @@ i32_2 = types.int32[:, ::1]
 i64_2 = types.int64[:, ::1]
 f64_2 = types.float64[:, ::1]
 i32_3 = types.int32[:, :, ::1]
+u64_2 = types.uint64[:, ::1]
 i64 = types.int64
 f64 = types.float64
 void = types.void
@@ -126,3 +128,6 @@ def _prefetch(typingctx: Any, array: Any, index: Any) -> Any:
 
 prefetch: Any = _prefetch
 """Kernels call `prefetch(a, i)`; typed `Any` because mypy sees numba's intrinsic protocol."""
+
+lowest_set_bit: Any = trailing_zeros
+"""`lowest_set_bit(w)`: index of the lowest set bit of a non-zero integer (one `tzcnt`)."""

@@ -31,6 +31,7 @@ from omniroute.engine.model import (
 )
 from omniroute.errors import InvalidArgument, NotFound
 from omniroute.state import DISPOSITIONS, EngineState, build_state
+from omniroute.state.stocked import stocked_words
 
 _FULFILLMENT = {int(f): f for f in Fulfillment}
 _REASON = {int(r): r for r in Reason}
@@ -83,7 +84,12 @@ class _NodeNames(NamedTuple):
 
 
 def pack_static(state: EngineState) -> StaticArrays:
-    nodes, car = state.nodes, state.carrier
+    nodes, car, inv = state.nodes, state.carrier, state.inventory
+    # The kernels index without bounds checks: a bitmap of another shape would read past it.
+    expected = (inv.on_hand.shape[1], stocked_words(inv.on_hand.shape[2]))
+    if inv.stocked.shape != expected or inv.stocked.dtype != np.uint64:
+        raise ValueError(f"inventory.stocked is {inv.stocked.dtype}{inv.stocked.shape}, "
+                         f"expected uint64{expected} for on-hand {inv.on_hand.shape}")
     # Owners (store.py): none of these columns has a writer after load, so a copy stays true.
     node_f = np.ascontiguousarray(np.stack(
         [nodes.lat_deg, nodes.lon_deg, nodes.handling_cost, nodes.pick_cost]).astype(np.float64))
@@ -210,7 +216,7 @@ class Engine:
                                               s.carrier)
         return (st.node_f, st.node_i, nodes.kind, nodes.enabled, nodes.daily_capacity_units,
                 nodes.capacity_used_today, skus.kind, skus.weight_kg, skus.hazmat, inv.on_hand,
-                inv.reserved, sup.sku_offsets, sup.node_idx, sup.day, sup.qty,
+                inv.reserved, inv.stocked, sup.sku_offsets, sup.node_idx, sup.day, sup.qty,
                 postal.distance_km, postal.zone_idx, st.car_f, car.transit_days,
                 car.promise_days, s.digital_node_idx,
                 p.line_off, p.ord_i, p.ord_f, p.params, p.kind_allowed, p.safety, p.lines,

@@ -100,7 +100,7 @@ def synthetic_state(n_nodes: int, n_skus: int, *, seed: int = 1,
         stocked = rng.random((hi - lo, n_nodes), dtype=np.float32) < density
         qty = rng.integers(1, high, (hi - lo, n_nodes), dtype=np.int32)
         on_hand[0, lo:hi] = np.where(stocked, qty, 0)
-    inventory = Inventory(on_hand=on_hand, reserved=np.zeros((n_skus, n_nodes), dtype=np.int32))
+    inventory = Inventory.of(on_hand, np.zeros((n_skus, n_nodes), dtype=np.int32))
     n_supply = n_skus // 4
     supply = supply_csr(n_skus, rng.integers(0, n_skus, n_supply),
                         rng.integers(0, n_dc, n_supply), rng.integers(1, 60, n_supply),

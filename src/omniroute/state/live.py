@@ -130,7 +130,8 @@ class LiveState:
                 capacity_used_today=holds.capacity_used)
             return state._replace(
                 catalog=catalog, skus=skus, nodes=nodes, rules=rules,
-                inventory=Inventory(on_hand=on_hand, reserved=holds.reserved),
+                inventory=Inventory(on_hand=on_hand, reserved=holds.reserved,
+                                    stocked=shared.stocked),
                 supply=_less_promised(supply, promised),
                 version=np.array([shared.version], dtype=np.int64))
         if self._reserved.shape[0] != capacity:
@@ -142,7 +143,8 @@ class LiveState:
         return state._replace(
             catalog=catalog,
             skus=skus,
-            inventory=Inventory(on_hand=on_hand, reserved=self._reserved),
+            inventory=Inventory(on_hand=on_hand, reserved=self._reserved,
+                                stocked=shared.stocked),
             supply=supply,
             version=np.array([shared.version], dtype=np.int64),
         )

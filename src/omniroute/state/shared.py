@@ -15,6 +15,8 @@ One writer (the sync sidecar) and any number of readers (router worker processes
     a 64-byte prologue: magic, generation, sku_capacity, node_count, dispositions, supply_slots
     on_hand      int32 [disposition, sku_capacity, node]    units (same axes as
                                                             `state.store.Inventory.on_hand`)
+    stocked      uint64 [sku_capacity, ceil(node / 64)]     stocked-node bitmap of sellable
+                                                            on-hand (`state.stocked`)
     supply_node  int32 [sku_capacity, supply_slots]         node index of a future-supply slot
     supply_day   int32 [sku_capacity, supply_slots]         days since 1970-01-01
     supply_qty   int64 [sku_capacity, supply_slots]         units; 0 = empty slot
@@ -30,8 +32,9 @@ unlink on Linux) until the generation after that, so a reader never maps a half-
 Torn reads: every cell is an aligned int32/int64, written with one store on x86-64, so no
 value is ever torn. A batch touches many cells; readers that need all of a batch or none of it
 use `read_consistent`, a seqlock: the writer makes word 3 odd while it writes and even after.
-Publication order within a batch is ids, then cells, then `sku_count`, then version, so a SKU
-resolvable through the catalog always has its stock in place.
+Publication order within a batch is ids, then cells (each on-hand cell before its stocked
+bit), then `sku_count`, then version, so a SKU resolvable through the catalog always has its
+stock in place.
 
 Ownership: the sync sidecar writes everything here; everyone else maps it read-only.
 """
@@ -50,10 +53,11 @@ import numpy as np
 import numpy.typing as npt
 
 from omniroute.errors import FailedPrecondition
-from omniroute.state.store import DISPOSITIONS, Supply
+from omniroute.state.stocked import U64, mark_stocked, stocked_bits, stocked_words
+from omniroute.state.store import DISPOSITIONS, SELLABLE, Supply
 
 MAGIC = 0x4F4D4E494C495645  # "OMNILIVE"
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2  # 2: the stocked-node bitmap
 HEADER_BYTES = 4096
 ID_BYTES = 128  # config's Identifier allows at most 128 characters
 _PROLOGUE_BYTES = 64
@@ -95,6 +99,7 @@ class _Layout:
         self.shapes: dict[str, tuple[int, tuple[int, ...], type[np.generic]]] = {}
         for name, shape, dtype in (
             ("on_hand", (dispositions, sku_capacity, node_count), np.int32),
+            ("stocked", (sku_capacity, stocked_words(node_count)), np.uint64),
             ("supply_node", (sku_capacity, supply_slots), np.int32),
             ("supply_day", (sku_capacity, supply_slots), np.int32),
             ("supply_qty", (sku_capacity, supply_slots), np.int64),
@@ -124,6 +129,7 @@ class _Mapped:
             views[name] = np.frombuffer(self.mm, dtype=dtype, count=int(np.prod(shape)),
                                         offset=offset).reshape(shape)
         self.on_hand: I32 = views["on_hand"]  # type: ignore[assignment]
+        self.stocked: U64 = views["stocked"]  # type: ignore[assignment]
         self.supply_node: I32 = views["supply_node"]  # type: ignore[assignment]
         self.supply_day: I32 = views["supply_day"]  # type: ignore[assignment]
         self.supply_qty: I64 = views["supply_qty"]  # type: ignore[assignment]
@@ -255,11 +261,20 @@ class SharedInventoryWriter:
     def set_on_hand(self, disposition_idx: npt.NDArray[np.integer],
                     sku_idx: npt.NDArray[np.integer], node_idx: npt.NDArray[np.integer],
                     values: I32) -> None:
-        self.data.on_hand[disposition_idx, sku_idx, node_idx] = values
+        on_hand = self.data.on_hand
+        on_hand[disposition_idx, sku_idx, node_idx] = values
+        sellable = np.asarray(disposition_idx) == SELLABLE
+        if sellable.any():
+            sku_s = np.asarray(sku_idx)[sellable]
+            node_s = np.asarray(node_idx)[sellable]
+            # Read back: a cell written twice in the batch holds its last value.
+            mark_stocked(self.data.stocked, sku_s, node_s, on_hand[SELLABLE, sku_s, node_s])
 
     def load_on_hand(self, on_hand: I32) -> None:
         """Bulk copy of [disposition, sku, node] for SKUs 0..n-1 (start-up)."""
-        self.data.on_hand[:, :on_hand.shape[1], :] = on_hand
+        n = on_hand.shape[1]
+        self.data.on_hand[:, :n, :] = on_hand
+        self.data.stocked[:n] = stocked_bits(on_hand[SELLABLE])
 
     def set_supply(self, sku_idx: int, node_idx: int, day: int, qty: int) -> None:
         """Set the future supply of (sku, node, day) to `qty` units (0 removes it)."""
@@ -295,6 +310,7 @@ class SharedInventoryWriter:
         data = self._new_data(self.directory, generation, node_ids, new_cap, new_slots)
         n = layout.sku_capacity
         data.on_hand[:, :n, :] = old.on_hand
+        data.stocked[:n] = old.stocked
         data.supply_node[:n, :layout.supply_slots] = old.supply_node
         data.supply_day[:n, :layout.supply_slots] = old.supply_day
         data.supply_qty[:n, :layout.supply_slots] = old.supply_qty
@@ -408,6 +424,11 @@ class SharedInventory:
     def on_hand(self) -> I32:
         """[disposition, sku_capacity, node] int32, read-only, C-contiguous."""
         return self._mapped.on_hand
+
+    @property
+    def stocked(self) -> U64:
+        """[sku_capacity, word] stocked-node bitmap of sellable on-hand (`state.stocked`)."""
+        return self._mapped.stocked
 
     @property
     def supply_node(self) -> I32:

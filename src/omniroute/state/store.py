@@ -32,6 +32,7 @@ from omniroute.config import Capability, Network, NodeKind, Rules, SkuKind
 from omniroute.config.network_files import Disposition
 from omniroute.state.catalog import Catalog
 from omniroute.state.geo import haversine_km, zone_index
+from omniroute.state.stocked import U64, stocked_bits
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -94,6 +95,14 @@ class Inventory(NamedTuple):
     """[disposition, sku, node] units. Owner: sync sidecar."""
     reserved: I32
     """[sku, node] units held by live reservations. Owner: router reservations."""
+    stocked: U64
+    """[sku, word] bitmap of the nodes with sellable on-hand (`state.stocked`). Owner: the
+    writer of `on_hand`, in the same step."""
+
+    @classmethod
+    def of(cls, on_hand: I32, reserved: I32) -> Inventory:
+        """An inventory whose stocked-node index is built from `on_hand`."""
+        return cls(on_hand=on_hand, reserved=reserved, stocked=stocked_bits(on_hand[SELLABLE]))
 
 
 class Supply(NamedTuple):
@@ -226,8 +235,7 @@ def build_state(network: Network, *, today: dt.date) -> EngineState:
     for row in network.inventory:
         on_hand[DISPOSITIONS.index(row.disposition.value), catalog.sku_index[row.sku],
                 catalog.node_index[row.node_id]] = row.qty
-    inventory = Inventory(on_hand=on_hand,
-                          reserved=np.zeros((len(network.skus), n_nodes), dtype=np.int32))
+    inventory = Inventory.of(on_hand, np.zeros((len(network.skus), n_nodes), dtype=np.int32))
     supply = supply_csr(
         len(network.skus),
         np.array([catalog.sku_index[r.sku] for r in network.supply], dtype=np.int64),
