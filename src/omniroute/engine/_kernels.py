@@ -303,7 +303,23 @@ def _atp_at(sku, s, n, on_hand, reserved, safety, node_kind, used_slot, used_nod
     and the copy (five 1,000-node rows) cost more than routing a single-node order. The order's
     takings are the short list `used_*` (one row per allocation of stock).
     """
-    v = max(0, np.int64(on_hand[0, sku, n]) - reserved[sku, n] - safety[node_kind[n]])
+    v = _atp_now(on_hand[0, sku, n], reserved[sku, n], safety[node_kind[n]])
+    if n_used > 0:
+        v = _less_taken(v, s, n, used_slot, used_node, used_qty, n_used)
+    return v
+
+
+@inline
+def _atp_now(sellable, reserved, safety):
+    """ATP of one cell from its scalars. The candidate scan calls this and `_less_taken`
+    itself: `_atp_at`'s seven array arguments cost an atomic reference count each per call,
+    and it runs for every stocked node of every line."""
+    return max(0, np.int64(sellable) - reserved - safety)
+
+
+@inline
+def _less_taken(v, s, n, used_slot, used_node, used_qty, n_used):
+    """`v` less what this order already took of slot s at node n (the list `used_*`)."""
     for u in range(n_used):
         if used_slot[u] == s and used_node[u] == n:
             v -= used_qty[u]
@@ -476,26 +492,38 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     ord_optimal = out_i[OUT_OPTIMAL]
     n_nodes = node_kind.shape[0]
     n_orders = ord_line_off.shape[0] - 1
-    cust_km = np.empty(n_nodes, np.float64)
-    cust_zone = np.empty(n_nodes, np.int8)
-    store_km = np.empty(n_nodes, np.float64)
-    store_zone = np.empty(n_nodes, np.int8)
+    # Scratch comes as rows of a few blocks, one allocation each: four dozen separate arrays
+    # (most of them 1,000-node rows, past malloc's small-chunk caches) measured about 1.6 us
+    # of a one-order call.
+    node_rows_i = np.empty((7, n_nodes), np.int64)
+    node_rows_f = np.empty((4, n_nodes), np.float64)
+    node_rows_z = np.empty((2, n_nodes), np.int8)
+    cust_km = node_rows_f[0]
+    store_km = node_rows_f[1]
+    node_fixed = node_rows_f[2]
+    sc_fixed = node_rows_f[3]
+    cust_zone = node_rows_z[0]
+    store_zone = node_rows_z[1]
     # Remaining capacity as of this call; each order restores the nodes it used (see the end
     # of the order loop), so orders stay independent without a 1,000-node refill per order.
-    cap_left = np.empty(n_nodes, np.int64)
+    cap_left = node_rows_i[0]
     for n in range(n_nodes):
         cap_left[n] = max(0, node_daily_cap[n] - node_cap_used[n])
     # Candidate index of a node while one group is built (-1 elsewhere; reset after each use).
-    cand_of = np.full(n_nodes, -1, np.int64)
-    cand_buf = np.empty(n_nodes, np.int64)
-    cand_flag = np.zeros(n_nodes, np.uint8)
-    cand_cnt = np.zeros(n_nodes, np.int32)  # the group's SKUs a node can ship (0 between uses)
-    node_fixed = np.empty(n_nodes, np.float64)
-    hit = np.empty(n_nodes, np.int64)
-    # (slot, node) pairs of a group: a few per stocked node of each SKU.
-    pair_n = np.empty(2 * n_nodes, np.int64)
-    pair_v = np.empty(2 * n_nodes, np.int64)
-    pair_g = np.empty(2 * n_nodes, np.int64)
+    cand_of = node_rows_i[1]
+    cand_of[:] = -1
+    cand_buf = node_rows_i[2]
+    cand_flag = node_rows_i[3]
+    cand_flag[:] = 0
+    cand_cnt = node_rows_i[4]  # the group's SKUs a node can ship (0 between uses)
+    cand_cnt[:] = 0
+    hit = node_rows_i[5]
+    sc_capc = node_rows_i[6]
+    # (slot, node) pairs of a group: a few per stocked node of each SKU (grown when needed).
+    pair_rows = np.empty((3, 2 * n_nodes), np.int64)
+    pair_n = pair_rows[0]
+    pair_v = pair_rows[1]
+    pair_g = pair_rows[2]
     pair_cv = np.empty(2 * n_nodes, np.float64)
     # Per-order scratch, sized for the batch's largest order and sliced per order: allocating
     # two dozen small arrays per order measured a few us of each order.
@@ -505,8 +533,6 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
         max_l = max(max_l, ord_line_off[o + 1] - ord_line_off[o])
         max_ms = max(max_ms, ord_max_ship[o])
     max_ent_all = max_l * (max_ms + 2) + 2
-    sc_fixed = np.empty(n_nodes, np.float64)
-    sc_capc = np.empty(n_nodes, np.int64)
     sc_a = np.empty(min(max_l, 8) * n_nodes, np.int64)  # grown when a group needs more
     sc_cvar = np.empty(min(max_l, 8) * n_nodes, np.float64)
     sc_sel = np.empty(max_ms + 1, np.int64)
@@ -514,28 +540,30 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     top_v = np.empty((max_l, PRUNE_MAX_UNITS * max(max_ms, 1)), np.float64)
     sc_x = np.empty(max_l * (max_ms + 1), np.int64)
     sc_info = np.empty(4, np.float64)
-    sc_slot_of_line = np.empty(max_l, np.int64)
-    sc_slot_sku = np.empty(max_l, np.int64)
-    sc_demand = np.empty(max_l, np.int64)
-    sc_unfilled = np.empty(max_l, np.int64)
-    sc_reason = np.empty(max_l, np.int64)
-    sc_sts_demand = np.empty(max_l, np.int64)
-    sc_grp_dest = np.empty(max_l + 1, np.int64)
-    sc_gl_order = np.empty(max_l, np.int64)
-    sc_g_slot = np.empty(max_l, np.int64)
-    sc_g_d = np.empty(max_l, np.int64)
-    sc_g_sku = np.empty(max_l, np.int64)
-    sc_backordered = np.empty(max_l, np.int64)
-    sc_bo_node = np.empty(max_l, np.int64)
-    sc_bo_day = np.empty(max_l, np.int64)
-    sc_used_slot = np.empty(max_ent_all, np.int64)
-    sc_used_node = np.empty(max_ent_all, np.int64)
-    sc_used_qty = np.empty(max_ent_all, np.int64)
-    sc_ent_line = np.empty(max_ent_all, np.int64)
-    sc_ent_node = np.empty(max_ent_all, np.int64)
-    sc_ent_qty = np.empty(max_ent_all, np.int64)
-    sc_ent_dest = np.empty(max_ent_all, np.int64)
-    sc_ent_ful = np.empty(max_ent_all, np.int64)
+    line_rows = np.empty((14, max_l + 1), np.int64)
+    sc_slot_of_line = line_rows[0]
+    sc_slot_sku = line_rows[1]
+    sc_demand = line_rows[2]
+    sc_unfilled = line_rows[3]
+    sc_reason = line_rows[4]
+    sc_sts_demand = line_rows[5]
+    sc_grp_dest = line_rows[6]
+    sc_gl_order = line_rows[7]
+    sc_g_slot = line_rows[8]
+    sc_g_d = line_rows[9]
+    sc_g_sku = line_rows[10]
+    sc_backordered = line_rows[11]
+    sc_bo_node = line_rows[12]
+    sc_bo_day = line_rows[13]
+    ent_rows = np.empty((8, max_ent_all), np.int64)
+    sc_used_slot = ent_rows[0]
+    sc_used_node = ent_rows[1]
+    sc_used_qty = ent_rows[2]
+    sc_ent_line = ent_rows[3]
+    sc_ent_node = ent_rows[4]
+    sc_ent_qty = ent_rows[5]
+    sc_ent_dest = ent_rows[6]
+    sc_ent_ful = ent_rows[7]
     sc_ent_denom = np.empty(max_ent_all, np.float64)
     n_rec = 0
     n_shp = 0
@@ -802,9 +830,8 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                     n_hit = n_nodes
                 else:
                     # The stocked-node bitmap lists them in index order (`state.stocked`).
-                    bits = stocked[sku]
-                    for w in range(bits.shape[0]):
-                        word = bits[w]
+                    for w in range(stocked.shape[1]):
+                        word = stocked[sku, w]
                         while word != 0:
                             hit[n_hit] = w * 64 + lowest_set_bit(word)
                             n_hit += 1
@@ -834,8 +861,11 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                     if mto:
                         q = gd[g]
                     else:
-                        q = min(_atp_at(sku, row, n, on_hand, reserved, safety, node_kind,
-                                        used_slot, used_node, used_qty, n_used), gd[g])
+                        q = _atp_now(on_hand[0, sku, n], reserved[sku, n],
+                                     safety[node_kind[n]])
+                        if n_used > 0:
+                            q = _less_taken(q, row, n, used_slot, used_node, used_qty, n_used)
+                        q = min(q, gd[g])
                         if q <= 0:
                             continue
                     pair_g[n_pair] = g

@@ -238,12 +238,16 @@ def _single_cost(c, d, a, cvar, capc, pu, order_buf):
 
 
 @inline
-def _set_bound(k, d, sa, sc, sufmax_col, sufmin_col, count, pu):
-    """Lower bound on T of any set holding S (aggregates sa, sc) plus `count` suffix nodes."""
+def _set_bound(k, d, sa, sc, row, sufmax, sufmin, suffix, count, pu):
+    """Lower bound on T of any set holding S (aggregates sa[row], sc[row]) plus `count` nodes
+    of suffix `suffix` (`sufmax`, `sufmin`).
+
+    Takes whole tables and row numbers: a row view per call is an atomic reference count
+    each way, and branch and bound calls this twice per node it visits."""
     t = 0.0
     for s in range(k):
-        fill = min(d[s], sa[s] + count * sufmax_col[s])
-        cmin = min(sc[s], sufmin_col[s], pu)
+        fill = min(d[s], sa[row, s] + count * sufmax[suffix, s])
+        cmin = min(sc[row, s], sufmin[suffix, s], pu)
         t += fill * cmin + (d[s] - fill) * pu
     return t
 
@@ -740,7 +744,7 @@ def _branch_and_bound(kept, d, a, cvar, fixed, capc, pu, sp, max_nodes, budget, 
                 continue
         c = kept[i]
         bound = sf[depth] + fixed[c] + sp * depth + _set_bound(
-            k, d, sa[depth], sc[depth], sufmax[i], sufmin[i], max_nodes - depth, pu)
+            k, d, sa, sc, depth, sufmax, sufmin, i, max_nodes - depth, pu)
         if bound >= best - EPS:
             depth -= 1  # the bound only grows along a level: no later node here can do better
             continue
@@ -757,7 +761,7 @@ def _branch_and_bound(kept, d, a, cvar, fixed, capc, pu, sp, max_nodes, budget, 
             # The set's own capacity-free bound (no suffix nodes) first: it rejects most sets
             # for a fraction of an exact transport.
             own = sf[depth] + fixed[c] + sp * depth + _set_bound(
-                k, d, sa[depth + 1], sc[depth + 1], sufmax[nk], sufmin[nk], 0, pu)
+                k, d, sa, sc, depth + 1, sufmax, sufmin, nk, 0, pu)
             cost = INF
             if own < best - EPS:
                 for j in range(depth + 1):
