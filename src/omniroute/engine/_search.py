@@ -503,10 +503,39 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
     total_d = 0
     for s in range(k):
         total_d += d[s]
+    # Working arrays are carved from one block per dtype: two dozen small allocations (each
+    # a malloc, a reference-counted header and a free) measured about 2 us of a group.
+    mn1 = max(max_nodes, 1)
+    n_rank = PRUNE_MAX_UNITS * mn1
+    wi = np.empty(4 * nc + 4 * k + 2 * mn1 + HEURISTIC_STARTS + 2
+                  + k * (n_rank + DOMINANCE_WINDOW + mn1), np.int64)
+    wf = np.empty(nc + k + k * n_rank, np.float64)
+    n_sup = wi[0:nc]
+    sup_sum = wi[nc:2 * nc]
+    cand = wi[2 * nc:3 * nc]
+    kept = wi[3 * nc:4 * nc]
+    at = 4 * nc
+    order_buf = wi[at:at + k + 1]
+    suma = wi[at + k + 1:at + 2 * k + 1]
+    maxa = wi[at + 2 * k + 1:at + 3 * k + 1]
+    win_len = wi[at + 3 * k + 1:at + 4 * k + 1]
+    at += 4 * k + 1
+    best_sel = wi[at:at + mn1]
+    sel = wi[at + mn1:at + 2 * mn1]
+    starts = wi[at + 2 * mn1:at + 2 * mn1 + HEURISTIC_STARTS + 1]
+    at += 2 * mn1 + HEURISTIC_STARTS + 1
+    top_c = wi[at:at + k * n_rank].reshape((k, n_rank))
+    at += k * n_rank
+    win_list = wi[at:at + k * DOMINANCE_WINDOW].reshape((k, DOMINANCE_WINDOW))
+    at += k * DOMINANCE_WINDOW
+    x = wi[at:at + k * mn1].reshape((k, mn1))
+    single_cost = wf[0:nc]
+    cmin = wf[nc:nc + k]
+    top_v = wf[nc + k:nc + k + k * n_rank].reshape((k, n_rank))
     # Rows outer, candidates inner and branch-free: this loop vectorises (a per-candidate
     # scan of its column with an early exit measured 2 us a group in mispredicted branches).
-    n_sup = np.zeros(nc, np.int64)
-    sup_sum = np.zeros(nc, np.int64)
+    n_sup[:] = 0
+    sup_sum[:] = 0
     for s in range(k):
         ds = d[s]
         for c in range(nc):
@@ -516,20 +545,15 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
             n_sup[c] += has
             sup_sum[c] += s * has
     if max_nodes >= 1:
-        top_c = np.empty((k, PRUNE_MAX_UNITS * max_nodes), np.int64)
-        top_v = np.empty((k, PRUNE_MAX_UNITS * max_nodes), np.float64)
         _prune_single_sku(d, a, cvar, fixed, capc, max_nodes, n_sup, sup_sum, top_c, top_v)
-    useful = n_sup > 0
-    order_buf = np.empty(max(k, 1), np.int64)
     best = total_d * pu
     best_m = 0
-    best_sel = np.empty(max(max_nodes, 1), np.int64)
     # Single nodes first: the exact answer whenever one node covers the group cheaply.
     f1 = INF
     f2 = INF
     n_useful = 0
     for c in range(nc):
-        if not useful[c]:
+        if n_sup[c] == 0:  # useless: ships nothing the group needs
             continue
         n_useful += 1
         if fixed[c] < f1:
@@ -553,9 +577,9 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
             best_m = 1
             best_sel[0] = c
     # Capacity-free best case per SKU over all candidates.
-    suma = np.zeros(k, np.int64)
-    maxa = np.zeros(k, np.int64)
-    cmin = np.full(k, INF)
+    suma[:] = 0
+    maxa[:] = 0
+    cmin[:] = INF
     for s in range(k):
         for c in range(nc):
             if a[s, c] > 0:
@@ -570,10 +594,9 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
     lower = best
     if max_nodes >= 2 and n_useful >= 2 and f1 + f2 + sp + t_glob < best - EPS:
         # Some pair might beat the best single node: reduce, then search.
-        cand = np.empty(n_useful, np.int64)
         n = 0
         for c in range(nc):
-            if useful[c]:
+            if n_sup[c] > 0:
                 cand[n] = c
                 n += 1
         if n <= INSERTION_SORT_MAX:
@@ -583,14 +606,12 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
             for i in range(n):
                 keys[i] = fixed[cand[i]]
             cand = cand[np.argsort(keys, kind="mergesort")]
-        kept = np.empty(n, np.int64)
         nk = 0
         # Kept nodes inside the dominance window, listed per SKU they can ship: a dominator of
         # ci ships every SKU ci ships, so only the shortest of ci's SKU lists needs checking.
         # Same count (and so the same kept set) as comparing ci with the whole window, at a
         # fraction of the comparisons: most stores ship one SKU of the order.
-        win_list = np.empty((k, DOMINANCE_WINDOW), np.int64)
-        win_len = np.zeros(k, np.int64)
+        win_len[:] = 0
         for i in range(n):
             ci = cand[i]
             best_s = -1
@@ -632,11 +653,8 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
                 fill = min(d[s], suma[s], m * maxa[s])
                 t_m += fill * min(cmin[s], pu) + (d[s] - fill) * pu
             relax = min(relax, sum_f + sp * (m - 1) + t_m)
-        sel = np.empty(max_nodes, np.int64)
-        x = np.empty((k, max_nodes), np.int64)
         # Greedy addition then swap / drop moves, from each of the best few single nodes: a
         # good incumbent to prune with (and the answer when the exact search cannot finish).
-        single_cost = np.empty(nk)
         for i in range(nk):
             c = kept[i]
             tot = 0
@@ -650,7 +668,6 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
                 single_cost[i] = fixed[c] + _single_cost(c, d, a, cvar, capc, pu, order_buf)
         # The best few single nodes (stable: ties by kept order), by repeated selection.
         n_top = min(HEURISTIC_STARTS, nk)
-        starts = np.empty(max(n_top, 1), np.int64)
         for r in range(n_top):
             pick = -1
             for i in range(nk):
@@ -707,21 +724,28 @@ def _branch_and_bound(kept, d, a, cvar, fixed, capc, pu, sp, max_nodes, budget, 
     """Depth-first search over node sets of size 2..K; returns (complete, best, best_m)."""
     k = d.shape[0]
     nk = kept.shape[0]
+    # One block per dtype, carved (as in `_solve`).
+    mn1 = max_nodes + 1
+    wi = np.zeros((nk + 1) * k + mn1 * k + 4 * mn1, np.int64)
+    wf = np.full((nk + 1) * k + mn1 * k + mn1, INF)
     # Suffix aggregates in search order: the most a later node can add, the cheapest it can be.
-    sufmax = np.zeros((nk + 1, k), np.int64)
-    sufmin = np.full((nk + 1, k), INF)
+    sufmax = wi[0:(nk + 1) * k].reshape((nk + 1, k))
+    sufmin = wf[0:(nk + 1) * k].reshape((nk + 1, k))
     for i in range(nk - 1, -1, -1):
         c = kept[i]
         for s in range(k):
             sufmax[i, s] = max(sufmax[i + 1, s], a[s, c])
             sufmin[i, s] = min(sufmin[i + 1, s], cvar[s, c]) if a[s, c] > 0 else sufmin[i + 1, s]
-    sa = np.zeros((max_nodes + 1, k), np.int64)
-    sc = np.full((max_nodes + 1, k), INF)
-    sf = np.zeros(max_nodes + 1)
-    pos = np.zeros(max_nodes + 1, np.int64)
-    start = np.zeros(max_nodes + 1, np.int64)
-    chosen = np.empty(max_nodes, np.int64)
-    sel = np.empty(max_nodes, np.int64)
+    at = (nk + 1) * k
+    sa = wi[at:at + mn1 * k].reshape((mn1, k))
+    sc = wf[at:at + mn1 * k].reshape((mn1, k))
+    sf = wf[at + mn1 * k:at + mn1 * k + mn1]
+    sf[:] = 0.0
+    at += mn1 * k
+    pos = wi[at:at + mn1]
+    start = wi[at + mn1:at + 2 * mn1]
+    chosen = wi[at + 2 * mn1:at + 3 * mn1]
+    sel = wi[at + 3 * mn1:at + 4 * mn1]
     evaluated = 0
     depth = 0
     while depth >= 0:
