@@ -535,12 +535,17 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     max_ent_all = max_l * (max_ms + 2) + 2
     sc_a = np.empty(min(max_l, 8) * n_nodes, np.int64)  # grown when a group needs more
     sc_cvar = np.empty(min(max_l, 8) * n_nodes, np.float64)
-    sc_sel = np.empty(max_ms + 1, np.int64)
-    top_c = np.empty((max_l, PRUNE_MAX_UNITS * max(max_ms, 1)), np.int64)
-    top_v = np.empty((max_l, PRUNE_MAX_UNITS * max(max_ms, 1)), np.float64)
-    sc_x = np.empty(max_l * (max_ms + 1), np.int64)
-    sc_info = np.empty(4, np.float64)
-    line_rows = np.empty((14, max_l + 1), np.int64)
+    n_rank = PRUNE_MAX_UNITS * max(max_ms, 1)
+    ship_rows = np.empty((2, max_ms + 1), np.int64)
+    sc_sel = ship_rows[0]
+    sc_sel_order = ship_rows[1]
+    rank_i = np.empty(max_l * n_rank + max_l * (max_ms + 1), np.int64)
+    top_c = rank_i[:max_l * n_rank].reshape((max_l, n_rank))
+    sc_x = rank_i[max_l * n_rank:]
+    rank_f = np.empty(max_l * n_rank + 4, np.float64)
+    top_v = rank_f[:max_l * n_rank].reshape((max_l, n_rank))
+    sc_info = rank_f[max_l * n_rank:]
+    line_rows = np.empty((15, max_l + 1), np.int64)
     sc_slot_of_line = line_rows[0]
     sc_slot_sku = line_rows[1]
     sc_demand = line_rows[2]
@@ -555,7 +560,8 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     sc_backordered = line_rows[11]
     sc_bo_node = line_rows[12]
     sc_bo_day = line_rows[13]
-    ent_rows = np.empty((8, max_ent_all), np.int64)
+    sc_shift = line_rows[14]
+    ent_rows = np.empty((9, max_ent_all), np.int64)
     sc_used_slot = ent_rows[0]
     sc_used_node = ent_rows[1]
     sc_used_qty = ent_rows[2]
@@ -564,7 +570,10 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     sc_ent_qty = ent_rows[5]
     sc_ent_dest = ent_rows[6]
     sc_ent_ful = ent_rows[7]
-    sc_ent_denom = np.empty(max_ent_all, np.float64)
+    sc_ent_shp = ent_rows[8]
+    ent_rows_f = np.empty((2, max_ent_all), np.float64)
+    sc_ent_denom = ent_rows_f[0]
+    sc_shp_denom = ent_rows_f[1]
     n_rec = 0
     n_shp = 0
     rec_off[0] = 0
@@ -626,7 +635,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
         safety = ord_safety[o]
         # Supply rows of the order's SKUs, packed: slot s's row r is promised[r + shift[s]].
         # (A batch-wide array over all supply rows would have to be zeroed per call.)
-        shift = np.empty(max(k, 1), np.int64)
+        shift = sc_shift
         n_prom = 0
         for s in range(k):
             shift[s] = n_prom - sup_offsets[slot_sku[s]]
@@ -752,7 +761,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
         g_slot = sc_g_slot[:n_l]
         g_d = sc_g_d[:n_l]
         g_sku = sc_g_sku[:n_l]
-        sel_order = np.empty(max(max_nodes, 1), np.int64)
+        sel_order = sc_sel_order
         for gi in range(n_grp):
             dest = grp_dest[gi]
             n_go = _group_lines(dest, l0, n_l, ln_group, ln_store, ln_qty, sts_demand, gl_order)
@@ -1192,8 +1201,8 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
         handling_money = 0.0
         other = 0.0
         first_shp = n_shp
-        ent_shp = np.empty(max(n_ent, 1), np.int64)
-        shp_denom = np.empty(max(n_ent, 1), np.float64)
+        ent_shp = sc_ent_shp
+        shp_denom = sc_shp_denom
         for e in range(n_ent):
             found = -1
             for t in range(first_shp, n_shp):
