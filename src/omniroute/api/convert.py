@@ -105,23 +105,39 @@ def order_to_proto(order: Order) -> router_pb2.RouteRequest:
 
 def decision_to_proto(decision: Decision, *, currency: str) -> router_pb2.RouteResponse:
     """The RouteResponse of a Decision, every cost term included."""
-    response = router_pb2.RouteResponse(
-        order_id=decision.order_id,
-        status=int(decision.status),  # type: ignore[arg-type]
-        currency=currency,
-        inventory_version=decision.inventory_version,
-        ruleset=decision.ruleset,
-        ruleset_version=decision.ruleset_version,
-        optimal=decision.optimal,
-        lower_bound=decision.lower_bound,
-    )
+    response = router_pb2.RouteResponse()
+    fill_route_response(response, decision, currency=currency)
+    return response
+
+
+def fill_route_response(response: router_pb2.RouteResponse, decision: Decision, *,
+                        currency: str) -> None:
+    """Write a Decision into an empty RouteResponse (for example a batch result's, so the
+    response is not built apart and copied in).
+
+    Sub-messages are built in place with `add`: `append` of a built message copies it, which
+    was a fifth of a batch's per-order time on the demo network."""
+    response.order_id = decision.order_id
+    response.status = int(decision.status)  # type: ignore[assignment]
+    response.currency = currency
+    response.inventory_version = decision.inventory_version
+    response.ruleset = decision.ruleset
+    response.ruleset_version = decision.ruleset_version
+    response.optimal = decision.optimal
+    response.lower_bound = decision.lower_bound
+    cost, totals = decision.cost, response.cost
+    totals.ship_cost = cost.ship_cost
+    totals.handling_cost = cost.handling_cost
+    totals.split_penalty = cost.split_penalty
+    totals.unfilled_penalty = cost.unfilled_penalty
+    totals.other_terms = cost.other_terms
+    totals.total = cost.total
+    shipments = response.shipments
     for shipment in decision.shipments:
-        response.shipments.append(router_pb2.Shipment(
+        lines = shipments.add(
             node_id=shipment.node_id,
-            fulfillment=int(shipment.fulfillment),  # type: ignore[arg-type]
+            fulfillment=int(shipment.fulfillment),
             destination=shipment.destination,
-            lines=[router_pb2.ShipmentLine(line_id=sl.line_id, sku=sl.sku, qty=sl.qty)
-                   for sl in shipment.lines],
             zone=shipment.zone,
             distance_km=shipment.distance_km,
             transit_days=shipment.transit_days,
@@ -129,20 +145,17 @@ def decision_to_proto(decision: Decision, *, currency: str) -> router_pb2.RouteR
             weight_kg=shipment.weight_kg,
             ship_cost=shipment.ship_cost,
             handling_cost=shipment.handling_cost,
-        ))
+        ).lines
+        for sl in shipment.lines:
+            lines.add(line_id=sl.line_id, sku=sl.sku, qty=sl.qty)
     for backorder in decision.backorders:
-        response.backorders.append(router_pb2.Backorder(
+        response.backorders.add(
             line_id=backorder.line_id, sku=backorder.sku, qty=backorder.qty,
-            node_id=backorder.node_id, available_date=backorder.available_date.isoformat()))
+            node_id=backorder.node_id, available_date=backorder.available_date.isoformat())
     for unfilled in decision.unfilled:
-        response.unfilled.append(router_pb2.Unfilled(
+        response.unfilled.add(
             line_id=unfilled.line_id, sku=unfilled.sku, qty=unfilled.qty,
-            reason=int(unfilled.reason)))  # type: ignore[arg-type]
-    cost = decision.cost
-    response.cost.CopyFrom(router_pb2.CostTotals(
-        ship_cost=cost.ship_cost, handling_cost=cost.handling_cost,
-        split_penalty=cost.split_penalty, unfilled_penalty=cost.unfilled_penalty,
-        other_terms=cost.other_terms, total=cost.total))
+            reason=int(unfilled.reason))
     for candidate in decision.candidates:
         response.candidates.append(router_pb2.Candidate(
             node_id=candidate.node_id, eligible=candidate.eligible, chosen=candidate.chosen,
@@ -152,7 +165,6 @@ def decision_to_proto(decision: Decision, *, currency: str) -> router_pb2.RouteR
             atp_units=candidate.atp_units,
             reason=int(candidate.reason) if candidate.reason is not None else 0,  # type: ignore[arg-type]
             detail=candidate.detail))
-    return response
 
 
 def availability_to_proto(items: Sequence[SkuAvailability], *, inventory_version: int

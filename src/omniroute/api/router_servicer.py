@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 import grpc
@@ -9,6 +10,7 @@ import grpc
 from omniroute.api.convert import (
     availability_to_proto,
     decision_to_proto,
+    fill_route_response,
     hold_seconds_from_proto,
     order_from_proto,
     reservation_to_proto,
@@ -71,7 +73,7 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
                      context: grpc.ServicerContext) -> router_pb2.RouteBatchResponse:
         # A bad order fails alone: its slot carries the status, the rest are routed in one
         # engine call.
-        results: list[router_pb2.RouteBatchResult | None] = []
+        rejected: dict[int, OmnirouteError] = {}
         orders: list[Order] = []
         slots: list[int] = []
         holds: list[float | None] = []
@@ -80,9 +82,8 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
                 orders.append(order_from_proto(item))
                 holds.append(hold_seconds_from_proto(item))
                 slots.append(i)
-                results.append(None)
             except OmnirouteError as error:
-                results.append(_error_result(error, prefix=f"orders[{i}]."))
+                rejected[i] = error
         with ROUTE_SECONDS.labels("RouteBatch").time():
             decisions = self._route_all(orders)
         # Orders that reserve go through the hold book together (one critical section, one
@@ -96,17 +97,27 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
                 [(orders[k], holds[k], _decision(decisions[k])) for k in reserving])
             for k, reserved in zip(reserving, held, strict=True):
                 outcomes[k] = reserved
-        for slot, outcome in zip(slots, outcomes, strict=True):
+        by_slot = dict(zip(slots, outcomes, strict=True))
+        # Results are written in place, in request order: a built result appended to the
+        # response would be copied, and each copy costs as much as building it.
+        batch = router_pb2.RouteBatchResponse()
+        results = batch.results
+        currency = self._currency
+        routed: Counter[str] = Counter()
+        for slot in range(len(request.orders)):
+            result = results.add()
+            outcome = by_slot[slot] if slot in by_slot else rejected[slot]
             if isinstance(outcome, OmnirouteError):
-                results[slot] = _error_result(outcome, prefix=f"orders[{slot}].")
+                _set_error(result, outcome, prefix=f"orders[{slot}].")
                 continue
             decision = outcome.decision if isinstance(outcome, Reserved) else outcome
-            ORDERS_ROUTED.labels(decision.status.name).inc()
-            response = decision_to_proto(decision, currency=self._currency)
+            routed[decision.status.name] += 1
+            fill_route_response(result.response, decision, currency=currency)
             if isinstance(outcome, Reserved):
-                set_reservation(response, outcome)
-            results[slot] = router_pb2.RouteBatchResult(response=response)
-        return router_pb2.RouteBatchResponse(results=[r for r in results if r is not None])
+                set_reservation(result.response, outcome)
+        for status, count in routed.items():
+            ORDERS_ROUTED.labels(status).inc(count)
+        return batch
 
     def _route_all(self, orders: list[Order]) -> list[Decision | OmnirouteError]:
         """One engine call for the batch; only if some order is invalid, route them one by one
@@ -182,6 +193,7 @@ def _reservation_id(value: str) -> str:
     return value
 
 
-def _error_result(error: OmnirouteError, *, prefix: str) -> router_pb2.RouteBatchResult:
-    code: int = status_of(error).value[0]
-    return router_pb2.RouteBatchResult(error_code=code, error_message=prefix + str(error))
+def _set_error(result: router_pb2.RouteBatchResult, error: OmnirouteError, *,
+               prefix: str) -> None:
+    result.error_code = status_of(error).value[0]
+    result.error_message = prefix + str(error)
