@@ -22,7 +22,7 @@ def naive_bits(sellable: np.ndarray) -> set[tuple[int, int]]:
             if sellable[s, n] > 0}
 
 
-def bits_of(stocked: np.ndarray, n_nodes: int) -> set[tuple[int, int]]:
+def bits_of(stocked: np.ndarray) -> set[tuple[int, int]]:
     """(sku, node) of every set bit; a bit past the last node is reported as is."""
     out = set()
     for s in range(stocked.shape[0]):
@@ -45,7 +45,7 @@ def test_built_bits_are_the_positive_cells(sellable: np.ndarray) -> None:
     stocked = stocked_bits(sellable)
     assert stocked.dtype == np.uint64
     assert stocked.shape == (sellable.shape[0], stocked_words(sellable.shape[1]))
-    assert bits_of(stocked, sellable.shape[1]) == naive_bits(sellable)
+    assert bits_of(stocked) == naive_bits(sellable)
 
 
 writes = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 129), st.integers(-2, 4)),
@@ -60,7 +60,7 @@ def test_marked_bits_follow_every_write(batches: list[list[tuple[int, int, int]]
         sku, node, value = (np.array(c, dtype=np.int64) for c in zip(*batch, strict=True))
         sellable[sku, node] = value  # repeated cells: the last write wins, as in on-hand
         mark_stocked(stocked, sku, node, sellable[sku, node])
-        assert bits_of(stocked, 130) == naive_bits(sellable)
+        assert bits_of(stocked) == naive_bits(sellable)
 
 
 # Few cells, at the word edges, so that writes land on cells earlier writes made positive.
@@ -88,8 +88,8 @@ def test_live_writer_keeps_the_bitmap_through_writes_and_growth(
             s = s % writer.sku_count
             writer.set_on_hand(d, s, n, v.astype(np.int32))
             sellable = writer.data.on_hand[0]
-            assert bits_of(writer.data.stocked, 70) == naive_bits(sellable)
+            assert bits_of(writer.data.stocked) == naive_bits(sellable)
         reader = SharedInventory.open(Path(tmp))
         assert np.array_equal(reader.stocked, writer.data.stocked)
-        assert bits_of(reader.stocked, 70) == naive_bits(reader.on_hand[0])
+        assert bits_of(reader.stocked) == naive_bits(reader.on_hand[0])
         writer.close()
