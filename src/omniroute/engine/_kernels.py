@@ -122,11 +122,6 @@ SF_DISTANCE, SF_WEIGHT, SF_SHIP, SF_HANDLING = range(4)
 DEST_CUSTOMER = -1
 DEST_DIGITAL = -2
 
-# Nodes of the next order's inventory rows prefetched per SKU (16 int32 to a 64-byte line).
-# Whole rows (1,000 nodes) measured batches 7% faster than the first four lines, which had
-# measured best before the router's sparse candidate reduction.
-PREFETCH_NODES = 4096
-
 ROUTE_OK = 0
 ROUTE_OUT_OF_SPACE = 1
 
@@ -518,6 +513,8 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     cand_cnt = node_rows_i[4]  # the group's SKUs a node can ship (0 between uses)
     cand_cnt[:] = 0
     hit = node_rows_i[5]
+    n_words = (n_nodes + 63) // 64
+    cand_bits = np.zeros(n_words, np.uint64)  # a group's candidates (zero between uses)
     sc_capc = node_rows_i[6]
     # (slot, node) pairs of a group: a few per stocked node of each SKU (grown when needed).
     pair_rows = np.empty((3, 2 * n_nodes), np.int64)
@@ -581,20 +578,30 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     for o in range(n_orders):
         l0 = ord_line_off[o]
         n_l = ord_line_off[o + 1] - l0
-        # Start loading the next order's stocked bits, sellable and reserved rows (up to
-        # PREFETCH_NODES of each) while this order computes.
-        if o + 1 < n_orders:
-            for i in range(ord_line_off[o + 1], ord_line_off[o + 2]):
+        # Start loading what the next orders read while this one computes: the stocked bits
+        # of the order after next, and for the next order (whose bits the previous order
+        # asked for) the sellable and reserved lines that hold a stocked node. Whole rows
+        # were twice the lines, and the prefetch loop a tenth of a batch (prefetches stall
+        # once the CPU's fill buffers are busy).
+        if o + 2 < n_orders:
+            for i in range(ord_line_off[o + 2], ord_line_off[o + 3]):
                 sku = ln_sku[i]
                 if sku >= 0:
                     bits_row = stocked[sku]
                     for off in range(0, bits_row.shape[0], 8):
                         prefetch(bits_row, off)
+        if o + 1 < n_orders:
+            for i in range(ord_line_off[o + 1], ord_line_off[o + 2]):
+                sku = ln_sku[i]
+                if sku >= 0:
                     sell_row = on_hand[0, sku]
                     res_row = reserved[sku]
-                    for off in range(0, min(n_nodes, PREFETCH_NODES), 16):
-                        prefetch(sell_row, off)
-                        prefetch(res_row, off)
+                    for w in range(stocked.shape[1]):
+                        word = stocked[sku, w]
+                        for j in range(4):  # 16 nodes (one int32 line) per 16 bits
+                            if (word >> np.uint64(16 * j)) & np.uint64(0xFFFF) != 0:
+                                prefetch(sell_row, w * 64 + 16 * j)
+                                prefetch(res_row, w * 64 + 16 * j)
         level = ord_level[o]
         policy = ord_policy[o]
         params = ord_params[o]
@@ -818,6 +825,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                 total_units += gd[g]
             w_dist = params[P_W_DISTANCE]
             w_balance = params[P_W_CAPACITY]
+            w_priority = params[P_W_PRIORITY]
             n_pair = 0
             for g in range(kg):
                 sku = gsku[g]
@@ -831,6 +839,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                 if sku_hazmat[sku] != 0:
                     need |= CAP_HAZMAT
                 row = gs[g]
+                weight = sku_weight[sku]
                 # Nodes to test, in index order: branch-free compaction of the stocked ones.
                 n_hit = 0
                 if mto:
@@ -852,7 +861,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                     pair_n = _grown(pair_n, n_pair, grow)
                     pair_v = _grown(pair_v, n_pair, grow)
                     pair_g = _grown(pair_g, n_pair, grow)
-                    pair_cv = np.empty(grow, np.float64)  # written after the scan
+                    pair_cv = _grown(pair_cv, n_pair, grow)
                 for t in range(n_hit):
                     n = hit[t]
                     if cap_left[n] <= 0 or node_caps[n] & need != need:
@@ -862,7 +871,8 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                             or (node_channels[n] >> channel_bit) & 1 == 0
                             or (node_kind[n] == KIND_STORE and sfs == 0)):
                         continue
-                    days = transit[level, zone_row[n]]
+                    z = zone_row[n]
+                    days = transit[level, z]
                     if not mto:
                         days += node_processing[n]
                     if days > limit:
@@ -877,30 +887,23 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                         q = min(q, gd[g])
                         if q <= 0:
                             continue
+                    # The pair's unit cost in the same pass (a second pass over the pairs
+                    # re-read each node's zone and columns: a tenth of the kernel). A pair
+                    # never worth shipping is dropped (`_solve` would zero it).
+                    cv = _unit_cost(w_cost, per_kg[level, z], weight, node_pick[n], w_balance,
+                                    cap_left[n])
+                    if cv >= pu:
+                        continue
+                    if cand_cnt[n] == 0:
+                        node_fixed[n] = _fixed_cost(n, w_cost, base_cost[level, z], w_dist,
+                                                    km_row, w_priority, node_handling,
+                                                    node_priority)
+                    cand_cnt[n] += 1
                     pair_g[n_pair] = g
                     pair_n[n_pair] = n
                     pair_v[n_pair] = q
+                    pair_cv[n_pair] = cv
                     n_pair += 1
-            # Unit costs of the pairs, and the drop of those never worth shipping.
-            p_w = 0
-            for t in range(n_pair):
-                n = pair_n[t]
-                g = pair_g[t]
-                cv = _unit_cost(w_cost, per_kg[level, zone_row[n]], sku_weight[gsku[g]],
-                                node_pick[n], w_balance, cap_left[n])
-                if cv >= pu:
-                    continue  # never worth shipping: `_solve` would zero it
-                if cand_cnt[n] == 0:
-                    node_fixed[n] = _fixed_cost(n, w_cost, base_cost[level, zone_row[n]], w_dist,
-                                                km_row, params[P_W_PRIORITY], node_handling,
-                                                node_priority)
-                cand_cnt[n] += 1
-                pair_g[p_w] = g
-                pair_n[p_w] = n
-                pair_v[p_w] = pair_v[t]
-                pair_cv[p_w] = cv
-                p_w += 1
-            n_pair = p_w
             # `_solve`'s single-SKU reduction (`_prune_single_sku`), on the sparse pairs: most
             # candidates are stores shipping one SKU of the group, and dropping them here
             # spares building and searching their dense columns. Pairs are offered in node
@@ -918,22 +921,28 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                 for t in range(min(gd[g], PRUNE_MAX_UNITS) * kk):
                     if top_c[g, t] >= 0:
                         cand_flag[top_c[g, t]] = 1
-            n_cand = 0
+            # Candidates by node index (the search breaks ties by candidate order): set as bits
+            # of a node bitmap and read back in order, which sorts them for free (`np.sort`
+            # of the list measured 4% of the kernel).
             for t in range(n_pair):
                 n = pair_n[t]
                 if cand_cnt[n] == 1 and gd[pair_g[t]] <= PRUNE_MAX_UNITS and cand_flag[n] == 0:
                     pair_g[t] = -1  # pruned
-                elif cand_flag[n] != 2:
-                    cand_flag[n] = 2
-                    cand_buf[n_cand] = n
-                    n_cand += 1
-            for t in range(n_pair):
-                n = pair_n[t]
+                else:
+                    cand_bits[n >> 6] |= np.uint64(1) << np.uint64(n & 63)
+                # Reset for the next group as we go: a node with one pair is done with it,
+                # and one with several only needs its bit, which a count of 0 still sets.
                 cand_cnt[n] = 0
                 cand_flag[n] = 0
-            # Candidates by node index (the search breaks ties by candidate order).
+            n_cand = 0
+            for w in range(n_words):
+                word = cand_bits[w]
+                cand_bits[w] = 0
+                while word != 0:
+                    cand_buf[n_cand] = w * 64 + lowest_set_bit(word)
+                    n_cand += 1
+                    word &= word - np.uint64(1)
             cand = cand_buf[:n_cand]  # read until this group is handed out, before the next scan
-            cand.sort()  # in place
             for c in range(n_cand):
                 cand_of[cand[c]] = c
             # The group's dense arrays are carved from per-call scratch: per group they were a
@@ -965,8 +974,8 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
             sel = sc_sel
             x = sc_x[:kg * max(max_nodes, 1)].reshape((kg, max(max_nodes, 1)))
             info = sc_info
-            _solve(gd, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, sel, x,
-                   info)
+            _solve(gd, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, True,
+                   sel, x, info)
             m = np.int64(info[0])
             if info[3] == 0.0:
                 all_optimal = False

@@ -492,9 +492,13 @@ def _prune_single_sku(d, a, cvar, fixed, capc, max_nodes, n_sup, sup_sum, top_c,
 
 
 @helper
-def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
+def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, reduced,
            out_sel, out_x, info):
     """Solve one group; out_sel[:m] candidate indices, out_x[s, j]; info = m, cost, lb, optimal.
+
+    `reduced` says the caller already applied the single-SKU reduction (`_prune_single_sku`)
+    to these candidates, as the router does on its sparse pairs; it is idempotent, so a second
+    pass would prune nothing more.
 
     `a` is overwritten (units capped at demand, useless and pruned candidates zeroed): the
     router builds it per group, and a private copy was one more large allocation per group.
@@ -507,14 +511,17 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
     # a malloc, a reference-counted header and a free) measured about 2 us of a group.
     mn1 = max(max_nodes, 1)
     n_rank = PRUNE_MAX_UNITS * mn1
-    wi = np.empty(4 * nc + 4 * k + 2 * mn1 + HEURISTIC_STARTS + 2
+    wi = np.empty(5 * nc + 4 * k + 2 * mn1 + HEURISTIC_STARTS + 2
                   + k * (n_rank + DOMINANCE_WINDOW + mn1), np.int64)
     wf = np.empty(nc + k + k * n_rank, np.float64)
     n_sup = wi[0:nc]
     sup_sum = wi[nc:2 * nc]
     cand = wi[2 * nc:3 * nc]
     kept = wi[3 * nc:4 * nc]
-    at = 4 * nc
+    # Bit s of sku_bits[c]: c ships SKU s (s >= 63 share bit 63), so a node that lacks one
+    # of another's SKUs fails dominance on one test instead of a loop over the SKUs.
+    sku_bits = wi[4 * nc:5 * nc]
+    at = 5 * nc
     order_buf = wi[at:at + k + 1]
     suma = wi[at + k + 1:at + 2 * k + 1]
     maxa = wi[at + 2 * k + 1:at + 3 * k + 1]
@@ -536,15 +543,18 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
     # scan of its column with an early exit measured 2 us a group in mispredicted branches).
     n_sup[:] = 0
     sup_sum[:] = 0
+    sku_bits[:] = 0
     for s in range(k):
         ds = d[s]
+        bit = min(s, 63)
         for c in range(nc):
             q = min(a[s, c], ds) if cvar[s, c] < pu else 0
             a[s, c] = q
             has = 1 if q > 0 else 0
             n_sup[c] += has
             sup_sum[c] += s * has
-    if max_nodes >= 1:
+            sku_bits[c] |= has << bit
+    if max_nodes >= 1 and not reduced:
         _prune_single_sku(d, a, cvar, fixed, capc, max_nodes, n_sup, sup_sum, top_c, top_v)
     best = total_d * pu
     best_m = 0
@@ -623,7 +633,8 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
                 cj = kept[win_list[best_s, t]]
                 # cj dominates ci: no dearer fixed, no less capacity, and for every SKU ci
                 # could ship, at least its units at no higher unit cost (written out: see above).
-                dom = fixed[cj] <= fixed[ci] and capc[cj] >= capc[ci]
+                dom = (fixed[cj] <= fixed[ci] and capc[cj] >= capc[ci]
+                       and sku_bits[ci] & ~sku_bits[cj] == 0)
                 if dom:
                     for s in range(k):
                         if a[s, ci] > 0 and (a[s, cj] < a[s, ci] or cvar[s, cj] > cvar[s, ci]):
@@ -809,9 +820,10 @@ def _branch_and_bound(kept, d, a, cvar, fixed, capc, pu, sp, max_nodes, budget, 
         f64_1, serving=False)
 def solve_group(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget,
                 out_sel, out_x, info):
-    """Entry point of `_solve` for tests and tools (the router calls `_solve` inline)."""
-    _solve(d, a.copy(), cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, out_sel,
-           out_x, info)
+    """Entry point of `_solve` for tests and tools (the router calls `_solve` itself, on
+    candidates it has already reduced)."""
+    _solve(d, a.copy(), cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, False,
+           out_sel, out_x, info)
 
 
 @kernel(f64, i64_1, i64, i64_1, i64_2, f64_2, i64_1, f64, i64_2, serving=False)
