@@ -513,7 +513,10 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     cand_cnt = node_rows_i[4]  # the group's SKUs a node can ship (0 between uses)
     cand_cnt[:] = 0
     hit = node_rows_i[5]
-    n_words = (n_nodes + 63) // 64
+    n_words = stocked.shape[1]  # (n_nodes + 63) // 64, checked by the engine
+    stocked_flat = stocked.reshape(-1)
+    sellable_flat = on_hand[0].reshape(-1)
+    reserved_flat = reserved.reshape(-1)
     cand_bits = np.zeros(n_words, np.uint64)  # a group's candidates (zero between uses)
     sc_capc = node_rows_i[6]
     # (slot, node) pairs of a group: a few per stocked node of each SKU (grown when needed).
@@ -583,25 +586,24 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
         # asked for) the sellable and reserved lines that hold a stocked node. Whole rows
         # were twice the lines, and the prefetch loop a tenth of a batch (prefetches stall
         # once the CPU's fill buffers are busy).
+        # (Flat views made once per call: a row view per SKU is a reference count each way.)
         if o + 2 < n_orders:
             for i in range(ord_line_off[o + 2], ord_line_off[o + 3]):
                 sku = ln_sku[i]
                 if sku >= 0:
-                    bits_row = stocked[sku]
-                    for off in range(0, bits_row.shape[0], 8):
-                        prefetch(bits_row, off)
+                    for off in range(0, n_words, 8):
+                        prefetch(stocked_flat, sku * n_words + off)
         if o + 1 < n_orders:
             for i in range(ord_line_off[o + 1], ord_line_off[o + 2]):
                 sku = ln_sku[i]
                 if sku >= 0:
-                    sell_row = on_hand[0, sku]
-                    res_row = reserved[sku]
-                    for w in range(stocked.shape[1]):
+                    for w in range(n_words):
                         word = stocked[sku, w]
                         for j in range(4):  # 16 nodes (one int32 line) per 16 bits
                             if (word >> np.uint64(16 * j)) & np.uint64(0xFFFF) != 0:
-                                prefetch(sell_row, w * 64 + 16 * j)
-                                prefetch(res_row, w * 64 + 16 * j)
+                                cell = sku * n_nodes + w * 64 + 16 * j
+                                prefetch(sellable_flat, cell)
+                                prefetch(reserved_flat, cell)
         level = ord_level[o]
         policy = ord_policy[o]
         params = ord_params[o]

@@ -44,6 +44,7 @@ from omniroute.engine._numba import (
     i64_2,
     inline,
     kernel,
+    lowest_set_bit,
     void,
 )
 
@@ -622,6 +623,7 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, r
         # Same count (and so the same kept set) as comparing ci with the whole window, at a
         # fraction of the comparisons: most stores ship one SKU of the order.
         win_len[:] = 0
+        exact_bits = k <= 63  # each SKU its own bit: loops visit ci's SKUs alone
         for i in range(n):
             ci = cand[i]
             best_s = -1
@@ -635,7 +637,15 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, r
                 # could ship, at least its units at no higher unit cost (written out: see above).
                 dom = (fixed[cj] <= fixed[ci] and capc[cj] >= capc[ci]
                        and sku_bits[ci] & ~sku_bits[cj] == 0)
-                if dom:
+                if dom and exact_bits:
+                    bits = sku_bits[ci]
+                    while bits != 0:
+                        s = lowest_set_bit(bits)
+                        bits &= bits - 1
+                        if a[s, cj] < a[s, ci] or cvar[s, cj] > cvar[s, ci]:
+                            dom = False
+                            break
+                elif dom:
                     for s in range(k):
                         if a[s, ci] > 0 and (a[s, cj] < a[s, ci] or cvar[s, cj] > cvar[s, ci]):
                             dom = False
