@@ -2,8 +2,9 @@
 
 1. the pytest-benchmark suites in bench/ (`pytest bench --benchmark-enable`);
 2. the routing-quality report (`omniroute bench quality`);
-3. a load-generator run (`omniroute loadgen`) against a server this script starts on free
-   loopback ports with `--bench-echo`, so every gRPC figure comes with its echo ratio.
+3. load-generator runs (`omniroute loadgen`) against servers this script starts on free
+   loopback ports with `--bench-echo`, so every gRPC figure comes with its echo ratio: the
+   unary RPCs with client and server on separate CPUs, then every target on shared CPUs.
 
 Writes `results/report.md` with the figures, the machine and its load, plus the PNG plots and
 the raw JSON of each part. `--quick` shortens everything (a smoke run of the pipeline).
@@ -16,6 +17,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import subprocess
@@ -115,29 +117,39 @@ def quality(out: Path, quick: bool) -> list[str]:
     return [md.read_text(), ""]
 
 
-def loadgen(out: Path, quick: bool) -> list[str]:
+def _pinned(cpus: set[int] | None) -> list[str]:
+    """A command prefix confining a child (and all it starts) to `cpus` (util-linux taskset)."""
+    if cpus is None:
+        return []
+    return ["taskset", "-c", ",".join(str(c) for c in sorted(cpus))]
+
+
+def _load_run(out: Path, tag: str, rpcs: list[str], *, quick: bool, serve_args: list[str],
+              loadgen_args: list[str], server_cpus: set[int] | None = None,
+              client_cpus: set[int] | None = None) -> tuple[dict[str, Any] | None, str]:
+    """Start a server on free loopback ports, load it with `omniroute loadgen`, stop it.
+    Returns the loadgen JSON (None on failure) and what to report when it failed."""
     port, sync_port = free_port(), free_port()
     router, sync = f"127.0.0.1:{port}", f"127.0.0.1:{sync_port}"
     with tempfile.TemporaryDirectory(prefix="omniroute-bench-") as state, \
-            (out / "serve.log").open("w") as log:
+            (out / f"serve-{tag}.log").open("w") as log:
         server = subprocess.Popen(
-            [PYTHON, "-m", "omniroute", "serve", "--bench-echo", "--port", str(port),
-             "--sync-port", str(sync_port), "--metrics-port", "0", "--state", state],
+            [*_pinned(server_cpus), PYTHON, "-m", "omniroute", "serve", "--bench-echo",
+             "--port", str(port), "--sync-port", str(sync_port), "--metrics-port", "0",
+             "--state", state, *serve_args],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 300
             while not (serving(router) and serving(sync)):
                 if server.poll() is not None or time.monotonic() > deadline:
-                    return ["## gRPC load", "", "the server did not start; see `serve.log`.",
-                            ""]
+                    return None, f"the server did not start; see `serve-{tag}.log`."
                 time.sleep(0.5)
-            data = out / "loadgen.json"
-            duration = "1" if quick else "10"
-            code = run([PYTHON, "-m", "omniroute", "loadgen", "--target", router,
-                        "--sync-target", sync, "--rpc", "route", "--rpc", "reserve", "--rpc",
-                        "batch", "--rpc", "stream", "--rpc", "availability", "--rpc", "deltas",
-                        "--mode", "both",
-                        "--duration", duration, "--json", str(data)], out / "loadgen.log")
+            data = out / f"loadgen-{tag}.json"
+            rpc_args = [arg for rpc in rpcs for arg in ("--rpc", rpc)]
+            code = run([*_pinned(client_cpus), PYTHON, "-m", "omniroute", "loadgen",
+                        "--target", router, "--sync-target", sync, *rpc_args, "--mode", "both",
+                        "--duration", "1" if quick else "10", *loadgen_args,
+                        "--json", str(data)], out / f"loadgen-{tag}.log")
         finally:
             server.send_signal(signal.SIGTERM)
             try:
@@ -146,20 +158,57 @@ def loadgen(out: Path, quick: bool) -> list[str]:
                 server.kill()
                 server.wait()
     if code or not data.exists():
-        return ["## gRPC load", "", f"loadgen failed (exit {code}); see `loadgen.log`.", ""]
-    result = json.loads(data.read_text())
+        return None, f"loadgen failed (exit {code}); see `loadgen-{tag}.log`."
+    result: dict[str, Any] = json.loads(data.read_text())
+    return result, ""
+
+
+def loadgen(out: Path, quick: bool) -> list[str]:
+    duration = "1" if quick else "10"
+    lines: list[str] = []
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) >= 2 and shutil.which("taskset"):
+        # Unary RPCs with client and server on separate CPUs: sharing them, the client's
+        # own load moved the echo ceiling 2x between runs and decided the ratio.
+        server_cpus, client_cpus = set(cpus[:len(cpus) // 2]), set(cpus[len(cpus) // 2:])
+        result, failure = _load_run(
+            out, "split", ["route", "reserve", "availability"], quick=quick,
+            serve_args=["--workers", str(len(server_cpus))],
+            loadgen_args=["--processes", str(len(client_cpus))],
+            server_cpus=server_cpus, client_cpus=client_cpus)
+        lines += ["## gRPC load, unary, client and server on separate CPUs", ""]
+        if result is None:
+            lines += [failure, ""]
+        else:
+            plot_loadgen(result["phases"], out / "loadgen-split.png")
+            lines += loadgen_markdown(
+                result, duration, "loadgen-split.png",
+                f"Server (router workers and sidecar) on CPU {sorted(server_cpus)} with "
+                f"{len(server_cpus)} router worker(s); load generator on CPU "
+                f"{sorted(client_cpus)}, {len(client_cpus)} process(es) x 2 channels (16 calls "
+                "in flight per process).")
+    else:
+        lines += ["## gRPC load, unary, client and server on separate CPUs", "",
+                  f"skipped: needs 2 CPUs (this process may use {len(cpus)}) and `taskset`.",
+                  ""]
+    result, failure = _load_run(
+        out, "shared", ["route", "reserve", "batch", "stream", "availability", "deltas"],
+        quick=quick, serve_args=[], loadgen_args=[])
+    lines += ["## gRPC load, all targets, client and server sharing the CPUs", ""]
+    if result is None:
+        return [*lines, failure, ""]
     plot_loadgen(result["phases"], out / "loadgen.png")
-    return loadgen_markdown(result, duration)
+    return [*lines, *loadgen_markdown(
+        result, duration, "loadgen.png",
+        f"Router workers = cores ({os.cpu_count()}); 2 client processes x 2 channels (16 "
+        "unary calls or 4 streams in flight per process) on the same CPUs as the server.")]
 
 
-def loadgen_markdown(result: dict[str, Any], duration: str) -> list[str]:
+def loadgen_markdown(result: dict[str, Any], duration: str, plot: str, setup: str
+                     ) -> list[str]:
     lines = [
-        "## gRPC load (omniroute loadgen)",
-        "",
-        f"Embedded demo network, router workers = cores ({os.cpu_count()}), {duration} s per "
-        "phase, 2 client "
-        "processes x 2 channels (16 unary calls or 4 streams in flight per process) on the "
-        "same machine (client and server share the CPUs). `reserve` is Route with reserve and a "
+        f"Embedded demo network, {duration} s per phase. {setup} "
+        "`reserve` is Route with reserve and a "
         "2 s hold (expiry hands the stock back, so the run measures reserving rather than an "
         "empty inventory); NOTHING_HELD counts its answers that allocated nothing. Each "
         "target is preceded by its Echo twin on the same server with the same payloads; "
@@ -181,7 +230,7 @@ def loadgen_markdown(result: dict[str, Any], duration: str) -> list[str]:
             f"{s['item']} | {f'{ratio:.2f}' if ratio else ''} | {s['p50_ms']:.2f} | "
             f"{s['p90_ms']:.2f} | {s['p99_ms']:.2f} | {s['p99.9_ms']:.2f} | "
             f"{f'{p99_ratio:.2f}' if p99_ratio else ''} | {errors} |")
-    return [*lines, "", "![loadgen](loadgen.png)", ""]
+    return [*lines, "", f"![loadgen]({plot})", ""]
 
 
 def plot_loadgen(phases: list[dict[str, Any]], path: Path) -> None:
