@@ -117,9 +117,21 @@ def test_availability_and_describe(server: RunningServer) -> None:
 
 
 def test_metrics_endpoint(server: RunningServer) -> None:
-    with urllib.request.urlopen(f"http://127.0.0.1:{server.metrics_port}/metrics",
-                                timeout=5) as reply:
-        assert b"process_cpu_seconds_total" in reply.read()
+    def routed_count() -> float:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.metrics_port}/metrics",
+                                    timeout=5) as reply:
+            text = reply.read().decode()
+        assert "process_cpu_seconds_total" in text
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith('omniroute_route_seconds_count{rpc="Route"}'))
+
+    before = routed_count()
+    with grpc.insecure_channel(server.router) as channel:
+        stub = router_pb2_grpc.RouterStub(channel)
+        for k in range(3):
+            stub.Route(order_to_proto(seed_order(order_id=f"metrics-{k}")), timeout=30)
+    # Every worker's timings are summed (prometheus_client's multiprocess files).
+    assert routed_count() == before + 3
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])

@@ -13,3 +13,25 @@ ROUTE_SECONDS = Histogram(
 )
 ORDERS_ROUTED = Counter(
     "omniroute_orders_routed_total", "Orders routed, by decision status.", ["status"])
+
+# Children are bound once per process, on first use (so a forked worker binds its own, and
+# the supervisor none): `labels()` per call (a lock and a dict lookup each) measured about
+# 6 us of a 44 us in-process unary Route.
+_SECONDS_BY_RPC: dict[str, Histogram] = {}
+_ROUTED_BY_STATUS: dict[str, Counter] = {}
+
+
+def route_seconds(rpc: str) -> Histogram:
+    """The `ROUTE_SECONDS` child of an RPC name."""
+    child = _SECONDS_BY_RPC.get(rpc)
+    if child is None:
+        child = _SECONDS_BY_RPC.setdefault(rpc, ROUTE_SECONDS.labels(rpc))
+    return child
+
+
+def orders_routed(status: str) -> Counter:
+    """The `ORDERS_ROUTED` child of a decision status name."""
+    child = _ROUTED_BY_STATUS.get(status)
+    if child is None:
+        child = _ROUTED_BY_STATUS.setdefault(status, ORDERS_ROUTED.labels(status))
+    return child

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -19,7 +20,7 @@ from omniroute.api.convert import (
     ship_to_from_proto,
 )
 from omniroute.api.loaded import Loaded
-from omniroute.api.metrics import ORDERS_ROUTED, ROUTE_SECONDS
+from omniroute.api.metrics import orders_routed, route_seconds
 from omniroute.engine import Engine
 from omniroute.engine.model import Decision, Order
 from omniroute.engine.region import nodes_within
@@ -49,15 +50,21 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
         order = order_from_proto(request)
         if request.reserve:
             hold_s = hold_seconds_from_proto(request)
-            with ROUTE_SECONDS.labels("RouteReserve").time():
+            started = time.perf_counter()
+            try:
                 reserved = self._loaded.reservations.reserve(order, hold_s=hold_s)
-            ORDERS_ROUTED.labels(reserved.decision.status.name).inc()
+            finally:  # failed calls are timed too
+                route_seconds("RouteReserve").observe(time.perf_counter() - started)
+            orders_routed(reserved.decision.status.name).inc()
             response = decision_to_proto(reserved.decision, currency=self._currency)
             set_reservation(response, reserved)
             return response
-        with ROUTE_SECONDS.labels("Route").time():
+        started = time.perf_counter()
+        try:
             decision = self._engine.route(order)
-        ORDERS_ROUTED.labels(decision.status.name).inc()
+        finally:  # failed calls are timed too
+            route_seconds("Route").observe(time.perf_counter() - started)
+        orders_routed(decision.status.name).inc()
         return decision_to_proto(decision, currency=self._currency)
 
     def RouteBatch(self, request: router_pb2.RouteBatchRequest, context: grpc.ServicerContext
@@ -84,8 +91,11 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
                 slots.append(i)
             except OmnirouteError as error:
                 rejected[i] = error
-        with ROUTE_SECONDS.labels("RouteBatch").time():
+        started = time.perf_counter()
+        try:
             decisions = self._route_all(orders)
+        finally:  # failed calls are timed too
+            route_seconds("RouteBatch").observe(time.perf_counter() - started)
         # Orders that reserve go through the hold book together (one critical section, one
         # fsync); their batch dry runs are the first attempts, re-routed only if an earlier
         # order of the batch (or another worker) took their units.
@@ -116,7 +126,7 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
             if isinstance(outcome, Reserved):
                 set_reservation(result.response, outcome)
         for status, count in routed.items():
-            ORDERS_ROUTED.labels(status).inc(count)
+            orders_routed(status).inc(count)
         return batch
 
     def _route_all(self, orders: list[Order]) -> list[Decision | OmnirouteError]:
