@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import Counter, Histogram
 
 ROUTE_SECONDS = Histogram(
@@ -17,21 +19,24 @@ ORDERS_ROUTED = Counter(
 # Children are bound once per process, on first use (so a forked worker binds its own, and
 # the supervisor none): `labels()` per call (a lock and a dict lookup each) measured about
 # 6 us of a 44 us in-process unary Route.
-_SECONDS_BY_RPC: dict[str, Histogram] = {}
-_ROUTED_BY_STATUS: dict[str, Counter] = {}
+_CHILDREN: dict[tuple[Any, str], Any] = {}
+
+
+def _child(metric: Any, label: str) -> Any:
+    key = (metric, label)
+    child = _CHILDREN.get(key)
+    if child is None:
+        child = _CHILDREN.setdefault(key, metric.labels(label))
+    return child
 
 
 def route_seconds(rpc: str) -> Histogram:
     """The `ROUTE_SECONDS` child of an RPC name."""
-    child = _SECONDS_BY_RPC.get(rpc)
-    if child is None:
-        child = _SECONDS_BY_RPC.setdefault(rpc, ROUTE_SECONDS.labels(rpc))
+    child: Histogram = _child(ROUTE_SECONDS, rpc)
     return child
 
 
 def orders_routed(status: str) -> Counter:
     """The `ORDERS_ROUTED` child of a decision status name."""
-    child = _ROUTED_BY_STATUS.get(status)
-    if child is None:
-        child = _ROUTED_BY_STATUS.setdefault(status, ORDERS_ROUTED.labels(status))
+    child: Counter = _child(ORDERS_ROUTED, status)
     return child
