@@ -92,6 +92,16 @@ def compile_all(*, everything: bool = False) -> None:
             dispatcher.compile(signature)
 
 
+def compiled_libraries() -> list[Any]:
+    """The code libraries of every compiled kernel, each once (bench/kernel_profile.py maps
+    profiler samples to source lines through them)."""
+    libraries: dict[int, Any] = {}
+    for dispatcher, _, _ in _REGISTRY:
+        for result in dispatcher.overloads.values():
+            libraries.setdefault(id(result.library), result.library)
+    return list(libraries.values())
+
+
 def compiled_signatures() -> dict[str, int]:
     """Kernel name -> number of compiled specializations (tests assert no silent recompiles)."""
     return {dispatcher.py_func.__name__: len(dispatcher.overloads)
