@@ -46,6 +46,7 @@ from omniroute.engine._search import (
     _clear_single_ranks,
     _rank_single,
     _solve,
+    _sparse_single_node,
 )
 
 EARTH_RADIUS_KM = 6371.0088
@@ -490,13 +491,14 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     # Scratch comes as rows of a few blocks, one allocation each: four dozen separate arrays
     # (most of them 1,000-node rows, past malloc's small-chunk caches) measured about 1.6 us
     # of a one-order call.
-    node_rows_i = np.empty((7, n_nodes), np.int64)
-    node_rows_f = np.empty((4, n_nodes), np.float64)
+    node_rows_i = np.empty((9, n_nodes), np.int64)
+    node_rows_f = np.empty((5, n_nodes), np.float64)
     node_rows_z = np.empty((2, n_nodes), np.int8)
     cust_km = node_rows_f[0]
     store_km = node_rows_f[1]
     node_fixed = node_rows_f[2]
     sc_fixed = node_rows_f[3]
+    node_var = node_rows_f[4]  # a group's unit costs summed per node (see `_sparse_single_node`)
     cust_zone = node_rows_z[0]
     store_zone = node_rows_z[1]
     # Remaining capacity as of this call; each order restores the nodes it used (see the end
@@ -519,6 +521,8 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     reserved_flat = reserved.reshape(-1)
     cand_bits = np.zeros(n_words, np.uint64)  # a group's candidates (zero between uses)
     sc_capc = node_rows_i[6]
+    node_tot = node_rows_i[7]  # a group's usable units per node
+    seen = node_rows_i[8]  # a group's nodes with a usable pair, in order of first pair
     # (slot, node) pairs of a group: a few per stocked node of each SKU (grown when needed).
     pair_rows = np.empty((3, 2 * n_nodes), np.int64)
     pair_n = pair_rows[0]
@@ -545,7 +549,8 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     rank_f = np.empty(max_l * n_rank + 4, np.float64)
     top_v = rank_f[:max_l * n_rank].reshape((max_l, n_rank))
     sc_info = rank_f[max_l * n_rank:]
-    line_rows = np.empty((15, max_l + 1), np.int64)
+    line_rows = np.empty((16, max_l + 1), np.int64)
+    sc_cmin = np.empty(max_l + 1, np.float64)
     sc_slot_of_line = line_rows[0]
     sc_slot_sku = line_rows[1]
     sc_demand = line_rows[2]
@@ -561,6 +566,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     sc_bo_node = line_rows[12]
     sc_bo_day = line_rows[13]
     sc_shift = line_rows[14]
+    sc_suma = line_rows[15]
     ent_rows = np.empty((9, max_ent_all), np.int64)
     sc_used_slot = ent_rows[0]
     sc_used_node = ent_rows[1]
@@ -829,7 +835,12 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
             w_balance = params[P_W_CAPACITY]
             w_priority = params[P_W_PRIORITY]
             n_pair = 0
+            n_seen = 0
+            g_suma = sc_suma[:kg]
+            g_cmin = sc_cmin[:kg]
             for g in range(kg):
+                g_suma[g] = 0
+                g_cmin[g] = np.inf
                 sku = gsku[g]
                 kind = sku_kind[sku]
                 mto = kind == SKU_MADE_TO_ORDER
@@ -900,88 +911,113 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                         node_fixed[n] = _fixed_cost(n, w_cost, base_cost[level, z], w_dist,
                                                     km_row, w_priority, node_handling,
                                                     node_priority)
+                        node_tot[n] = 0
+                        node_var[n] = 0.0
+                        seen[n_seen] = n
+                        n_seen += 1
                     cand_cnt[n] += 1
+                    node_tot[n] += q
+                    node_var[n] += q * cv
+                    g_suma[g] += q
+                    g_cmin[g] = min(g_cmin[g], cv)
                     pair_g[n_pair] = g
                     pair_n[n_pair] = n
                     pair_v[n_pair] = q
                     pair_cv[n_pair] = cv
                     n_pair += 1
-            # `_solve`'s single-SKU reduction (`_prune_single_sku`), on the sparse pairs: most
-            # candidates are stores shipping one SKU of the group, and dropping them here
-            # spares building and searching their dense columns. Pairs are offered in node
-            # order per SKU, as `_solve` would offer its candidates.
-            kk = max(max_nodes, 1)
-            _clear_single_ranks(gd, kk, top_c)
-            for t in range(n_pair):
-                n = pair_n[t]
-                g = pair_g[t]
-                if cand_cnt[n] == 1 and gd[g] <= PRUNE_MAX_UNITS:
-                    _rank_single(top_c, top_v, g, n,
-                                 min(pair_v[t], cap_left[n], total_units, gd[g]),
-                                 node_fixed[n], pair_cv[t], kk)
-            for g in range(kg):
-                for t in range(min(gd[g], PRUNE_MAX_UNITS) * kk):
-                    if top_c[g, t] >= 0:
-                        cand_flag[top_c[g, t]] = 1
-            # Candidates by node index (the search breaks ties by candidate order): set as bits
-            # of a node bitmap and read back in order, which sorts them for free (`np.sort`
-            # of the list measured 4% of the kernel).
-            for t in range(n_pair):
-                n = pair_n[t]
-                if cand_cnt[n] == 1 and gd[pair_g[t]] <= PRUNE_MAX_UNITS and cand_flag[n] == 0:
-                    pair_g[t] = -1  # pruned
-                else:
-                    cand_bits[n >> 6] |= np.uint64(1) << np.uint64(n & 63)
-                # Reset for the next group as we go: a node with one pair is done with it,
-                # and one with several only needs its bit, which a count of 0 still sets.
-                cand_cnt[n] = 0
-                cand_flag[n] = 0
-            n_cand = 0
-            for w in range(n_words):
-                word = cand_bits[w]
-                cand_bits[w] = 0
-                while word != 0:
-                    cand_buf[n_cand] = w * 64 + lowest_set_bit(word)
-                    n_cand += 1
-                    word &= word - np.uint64(1)
-            cand = cand_buf[:n_cand]  # read until this group is handed out, before the next scan
-            for c in range(n_cand):
-                cand_of[cand[c]] = c
-            # The group's dense arrays are carved from per-call scratch: per group they were a
-            # dozen allocations, the two largest past malloc's small-size caches.
-            if sc_a.shape[0] < kg * n_cand:
-                sc_a = np.empty(kg * n_cand, np.int64)
-                sc_cvar = np.empty(kg * n_cand, np.float64)
-            fixed = sc_fixed[:n_cand]
-            capc = sc_capc[:n_cand]
-            cvar = sc_cvar[:kg * n_cand].reshape((kg, n_cand))
-            a = sc_a[:kg * n_cand].reshape((kg, n_cand))
-            for g in range(kg):
-                for c in range(n_cand):
-                    a[g, c] = 0
-            for c in range(n_cand):
-                n = cand[c]
-                fixed[c] = node_fixed[n]
-                capc[c] = min(cap_left[n], total_units)
-                for g in range(kg):
-                    cvar[g, c] = _unit_cost(w_cost, per_kg[level, zone_row[n]],
-                                            sku_weight[gsku[g]], node_pick[n], w_balance,
-                                            cap_left[n])
-            for t in range(n_pair):
-                if pair_g[t] >= 0:
-                    a[pair_g[t], cand_of[pair_n[t]]] = pair_v[t]
-            for c in range(n_cand):
-                cand_of[cand[c]] = -1
-            # `_solve` writes sel[:m], x[:, :m] and info in full; `a` it overwrites.
             sel = sc_sel
             x = sc_x[:kg * max(max_nodes, 1)].reshape((kg, max(max_nodes, 1)))
-            info = sc_info
-            _solve(gd, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, True,
-                   sel, x, info)
-            m = np.int64(info[0])
-            if info[3] == 0.0:
-                all_optimal = False
-                gap += info[1] - info[2]
+            single = _sparse_single_node(seen, n_seen, node_tot, node_var, node_fixed, cap_left,
+                                         g_suma, g_cmin, gd, total_units, pu, sp, max_nodes)
+            if single >= 0:
+                # Proven optimal from the pairs: its units per SKU are its pairs' units.
+                for t in range(n_seen):
+                    cand_cnt[seen[t]] = 0
+                cand = cand_buf[:1]
+                cand[0] = single
+                sel[0] = 0
+                for g in range(kg):
+                    x[g, 0] = 0
+                for t in range(n_pair):
+                    if pair_n[t] == single:
+                        x[pair_g[t], 0] = pair_v[t]
+                m = np.int64(1)
+            else:
+                # `_solve`'s single-SKU reduction (`_prune_single_sku`), on the sparse pairs: most
+                # candidates are stores shipping one SKU of the group, and dropping them here
+                # spares building and searching their dense columns. Pairs are offered in node
+                # order per SKU, as `_solve` would offer its candidates.
+                kk = max(max_nodes, 1)
+                _clear_single_ranks(gd, kk, top_c)
+                for t in range(n_pair):
+                    n = pair_n[t]
+                    g = pair_g[t]
+                    if cand_cnt[n] == 1 and gd[g] <= PRUNE_MAX_UNITS:
+                        _rank_single(top_c, top_v, g, n,
+                                     min(pair_v[t], cap_left[n], total_units, gd[g]),
+                                     node_fixed[n], pair_cv[t], kk)
+                for g in range(kg):
+                    for t in range(min(gd[g], PRUNE_MAX_UNITS) * kk):
+                        if top_c[g, t] >= 0:
+                            cand_flag[top_c[g, t]] = 1
+                # Candidates by node index (the search breaks ties by candidate order): set as bits
+                # of a node bitmap and read back in order, which sorts them for free (`np.sort`
+                # of the list measured 4% of the kernel).
+                for t in range(n_pair):
+                    n = pair_n[t]
+                    if cand_cnt[n] == 1 and gd[pair_g[t]] <= PRUNE_MAX_UNITS and cand_flag[n] == 0:
+                        pair_g[t] = -1  # pruned
+                    else:
+                        cand_bits[n >> 6] |= np.uint64(1) << np.uint64(n & 63)
+                    # Reset for the next group as we go: a node with one pair is done with it,
+                    # and one with several only needs its bit, which a count of 0 still sets.
+                    cand_cnt[n] = 0
+                    cand_flag[n] = 0
+                n_cand = 0
+                for w in range(n_words):
+                    word = cand_bits[w]
+                    cand_bits[w] = 0
+                    while word != 0:
+                        cand_buf[n_cand] = w * 64 + lowest_set_bit(word)
+                        n_cand += 1
+                        word &= word - np.uint64(1)
+                # Read until this group is handed out, before the next scan.
+                cand = cand_buf[:n_cand]
+                for c in range(n_cand):
+                    cand_of[cand[c]] = c
+                # The group's dense arrays are carved from per-call scratch: per group they were a
+                # dozen allocations, the two largest past malloc's small-size caches.
+                if sc_a.shape[0] < kg * n_cand:
+                    sc_a = np.empty(kg * n_cand, np.int64)
+                    sc_cvar = np.empty(kg * n_cand, np.float64)
+                fixed = sc_fixed[:n_cand]
+                capc = sc_capc[:n_cand]
+                cvar = sc_cvar[:kg * n_cand].reshape((kg, n_cand))
+                a = sc_a[:kg * n_cand].reshape((kg, n_cand))
+                for g in range(kg):
+                    for c in range(n_cand):
+                        a[g, c] = 0
+                for c in range(n_cand):
+                    n = cand[c]
+                    fixed[c] = node_fixed[n]
+                    capc[c] = min(cap_left[n], total_units)
+                    for g in range(kg):
+                        cvar[g, c] = _unit_cost(w_cost, per_kg[level, zone_row[n]],
+                                                sku_weight[gsku[g]], node_pick[n], w_balance,
+                                                cap_left[n])
+                for t in range(n_pair):
+                    if pair_g[t] >= 0:
+                        a[pair_g[t], cand_of[pair_n[t]]] = pair_v[t]
+                for c in range(n_cand):
+                    cand_of[cand[c]] = -1
+                # `_solve` writes sel[:m], x[:, :m] and info in full; `a` it overwrites.
+                info = sc_info
+                _solve(gd, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, True,
+                       sel, x, info)
+                m = np.int64(info[0])
+                if info[3] == 0.0:
+                    all_optimal = False
+                    gap += info[1] - info[2]
             placed = 0
             for j in range(m):
                 for g in range(kg):
