@@ -413,8 +413,8 @@ def _group_lines(dest, l0, n_l, ln_group, ln_store, ln_qty, sts_demand,
 # numba call pays per argument, and each small per-batch array costs the wrapper an allocation).
 NF_LAT, NF_LON, NF_HANDLING, NF_PICK = range(4)
 N_NODE_F = 4
-NI_PRIORITY, NI_CAPS, NI_CHANNELS, NI_PROCESSING = range(4)
-N_NODE_I = 4
+NI_PRIORITY, NI_CAPS, NI_CHANNELS, NI_PROCESSING, NI_STORE_ROW = range(5)
+N_NODE_I = 5
 OI_POSTAL, OI_CHANNEL_BIT, OI_LEVEL, OI_POLICY, OI_MAX_SHIP, OI_BACKORDER = range(6)
 N_ORD_I = 6
 OF_LAT, OF_LON = range(2)
@@ -433,8 +433,8 @@ C_LOWER_BOUND = N_COSTS
         f64_2, i64_2, i8_1, u8_1, i64_1, i64_1,
         # skus, inventory, supply
         i8_1, f64_1, u8_1, i32_3, i32_2, u64_2, i64_1, i32_1, i32_1, i64_1,
-        # postal table, carrier (bands + base + per_kg packed), digital node
-        f64_2, i8_2, f64_2, i64_2, i64_1, i64,
+        # postal table, store table, carrier (bands + base + per_kg packed), digital node
+        f64_2, i8_2, f64_2, i8_2, f64_2, i64_2, i64_1, i64,
         # orders, lines
         i64_1, i64_2, f64_2, f64_2, u8_2, i64_2, i64_2,
         # search knobs
@@ -444,7 +444,8 @@ C_LOWER_BOUND = N_COSTS
 def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_cap_used,
                  sku_kind, sku_weight, sku_hazmat, on_hand, reserved, stocked,
                  sup_offsets, sup_node, sup_day, sup_qty,
-                 postal_dist, postal_zone, car_f, transit, promise, digital_node,
+                 postal_dist, postal_zone, store_dist, store_zone, car_f, transit, promise,
+                 digital_node,
                  ord_line_off, ord_i, ord_f, ord_params, ord_kind_allowed, ord_safety, lines,
                  exact_max_skus, budget,
                  rec, shp_i, shp_f, out_i, out_f):
@@ -492,15 +493,16 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     # (most of them 1,000-node rows, past malloc's small-chunk caches) measured about 1.6 us
     # of a one-order call.
     node_rows_i = np.empty((9, n_nodes), np.int64)
-    node_rows_f = np.empty((5, n_nodes), np.float64)
-    node_rows_z = np.empty((2, n_nodes), np.int8)
+    node_rows_f = np.empty((4, n_nodes), np.float64)
     cust_km = node_rows_f[0]
-    store_km = node_rows_f[1]
-    node_fixed = node_rows_f[2]
-    sc_fixed = node_rows_f[3]
-    node_var = node_rows_f[4]  # a group's unit costs summed per node (see `_sparse_single_node`)
-    cust_zone = node_rows_z[0]
-    store_zone = node_rows_z[1]
+    node_fixed = node_rows_f[1]
+    sc_fixed = node_rows_f[2]
+    node_var = node_rows_f[3]  # a group's unit costs summed per node (see `_sparse_single_node`)
+    cust_zone = np.empty(n_nodes, np.int8)
+    # Row of a store in `store_dist` / `store_zone`: every store that can receive shipments has
+    # one, and only such stores are destinations of shipped groups (the group loop fills
+    # nothing for the others, so backorders never reach them either).
+    node_store_row = node_i[NI_STORE_ROW]
     # Remaining capacity as of this call; each order restores the nodes it used (see the end
     # of the order loop), so orders stay independent without a 1,000-node refill per order.
     cap_left = node_rows_i[0]
@@ -798,10 +800,9 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                         demand[i] = 0
                     shipped_unfilled = True
                     continue
-                destination_row(node_lat[dest], node_lon[dest], node_lat, node_lon, band_max,
-                                store_km, store_zone)
-                km_row = store_km
-                zone_row = store_zone
+                # The store's row of the load-time table (it can receive: tested above).
+                km_row = store_dist[node_store_row[dest]]
+                zone_row = store_zone[node_store_row[dest]]
                 ful = F_STS
             # Group slots (distinct SKUs) and their pooled demand.
             kg = 0
@@ -1163,8 +1164,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                         if dest == DEST_CUSTOMER:
                             z = np.int64(cust_zone_v[n])
                         else:
-                            z = _zone_of(_haversine(node_lat[n], node_lon[n], node_lat[dest],
-                                                    node_lon[dest]), band_max)
+                            z = np.int64(store_zone[node_store_row[dest], n])
                         cost += _ship_money(n, level, z, weight, units, base_cost, per_kg,
                                             node_handling, node_pick)
                     if best_n < 0 or day < best_day or (day == best_day
@@ -1214,8 +1214,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                         if dest == DEST_CUSTOMER:
                             z = np.int64(cust_zone_v[n])
                         else:
-                            z = _zone_of(_haversine(node_lat[n], node_lon[n], node_lat[dest],
-                                                    node_lon[dest]), band_max)
+                            z = np.int64(store_zone[node_store_row[dest], n])
                         cost = _ship_money(n, level, z, sku_weight[sku] * got, got, base_cost,
                                            per_kg, node_handling, node_pick)
                         # Most units first (full cover), then earliest, cheaper, lower index.
@@ -1288,8 +1287,8 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                     dist = cust_km_v[n]
                     z = np.int64(cust_zone_v[n])
                 else:
-                    dist = _haversine(node_lat[n], node_lon[n], node_lat[dest], node_lon[dest])
-                    z = _zone_of(dist, band_max)
+                    dist = store_dist[node_store_row[dest], n]
+                    z = np.int64(store_zone[node_store_row[dest], n])
                 ship = base_cost[level, z] + per_kg[level, z] * shp_f[t, SF_WEIGHT]
                 shp_i[t, S_ZONE_IDX] = z
                 shp_i[t, S_TRANSIT] = transit[level, z]
