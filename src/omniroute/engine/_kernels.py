@@ -489,11 +489,30 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     ord_optimal = out_i[OUT_OPTIMAL]
     n_nodes = node_kind.shape[0]
     n_orders = ord_line_off.shape[0] - 1
-    # Scratch comes as rows of a few blocks, one allocation each: four dozen separate arrays
-    # (most of them 1,000-node rows, past malloc's small-chunk caches) measured about 1.6 us
-    # of a one-order call.
-    node_rows_i = np.empty((9, n_nodes), np.int64)
-    node_rows_f = np.empty((4, n_nodes), np.float64)
+    # Per-order scratch is sized for the batch's largest order and sliced per order:
+    # allocating two dozen small arrays per order measured a few us of each order.
+    max_l = 1
+    max_ms = 1
+    for o in range(n_orders):
+        max_l = max(max_l, ord_line_off[o + 1] - ord_line_off[o])
+        max_ms = max(max_ms, ord_max_ship[o])
+    max_ent_all = max_l * (max_ms + 2) + 2
+    n_rank = PRUNE_MAX_UNITS * max(max_ms, 1)
+    n_dense = min(max_l, 8) * n_nodes
+    n_words = stocked.shape[1]  # (n_nodes + 63) // 64, checked by the engine
+    # All scratch is carved from one block per dtype: four dozen separate arrays measured
+    # about 1.6 us of a one-order call, and the fifteen blocks they became another 1.8 us.
+    blk_i = np.empty(9 * n_nodes + 6 * n_nodes + n_dense + 2 * (max_ms + 1)
+                     + max_l * n_rank + max_l * (max_ms + 1) + 16 * (max_l + 1)
+                     + 9 * max_ent_all + n_words, np.int64)
+    blk_f = np.empty(4 * n_nodes + 2 * n_nodes + n_dense + max_l * n_rank + 4 + (max_l + 1)
+                     + 2 * max_ent_all, np.float64)
+    at_i = 0
+    at_f = 0
+    node_rows_i = blk_i[at_i:at_i + 9 * n_nodes].reshape((9, n_nodes))
+    at_i += 9 * n_nodes
+    node_rows_f = blk_f[at_f:at_f + 4 * n_nodes].reshape((4, n_nodes))
+    at_f += 4 * n_nodes
     cust_km = node_rows_f[0]
     node_fixed = node_rows_f[1]
     sc_fixed = node_rows_f[2]
@@ -517,42 +536,42 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     cand_cnt = node_rows_i[4]  # the group's SKUs a node can ship (0 between uses)
     cand_cnt[:] = 0
     hit = node_rows_i[5]
-    n_words = stocked.shape[1]  # (n_nodes + 63) // 64, checked by the engine
     stocked_flat = stocked.reshape(-1)
     sellable_flat = on_hand[0].reshape(-1)
     reserved_flat = reserved.reshape(-1)
-    cand_bits = np.zeros(n_words, np.uint64)  # a group's candidates (zero between uses)
+    # A group's candidates as bits (zero between uses).
+    cand_bits = blk_i[at_i:at_i + n_words].view(np.uint64)
+    cand_bits[:] = 0
+    at_i += n_words
     sc_capc = node_rows_i[6]
     node_tot = node_rows_i[7]  # a group's usable units per node
     seen = node_rows_i[8]  # a group's nodes with a usable pair, in order of first pair
     # (slot, node) pairs of a group: a few per stocked node of each SKU (grown when needed).
-    pair_rows = np.empty((3, 2 * n_nodes), np.int64)
-    pair_n = pair_rows[0]
-    pair_v = pair_rows[1]
-    pair_g = pair_rows[2]
-    pair_cv = np.empty(2 * n_nodes, np.float64)
-    # Per-order scratch, sized for the batch's largest order and sliced per order: allocating
-    # two dozen small arrays per order measured a few us of each order.
-    max_l = 1
-    max_ms = 1
-    for o in range(n_orders):
-        max_l = max(max_l, ord_line_off[o + 1] - ord_line_off[o])
-        max_ms = max(max_ms, ord_max_ship[o])
-    max_ent_all = max_l * (max_ms + 2) + 2
-    sc_a = np.empty(min(max_l, 8) * n_nodes, np.int64)  # grown when a group needs more
-    sc_cvar = np.empty(min(max_l, 8) * n_nodes, np.float64)
-    n_rank = PRUNE_MAX_UNITS * max(max_ms, 1)
-    ship_rows = np.empty((2, max_ms + 1), np.int64)
-    sc_sel = ship_rows[0]
-    sc_sel_order = ship_rows[1]
-    rank_i = np.empty(max_l * n_rank + max_l * (max_ms + 1), np.int64)
-    top_c = rank_i[:max_l * n_rank].reshape((max_l, n_rank))
-    sc_x = rank_i[max_l * n_rank:]
-    rank_f = np.empty(max_l * n_rank + 4, np.float64)
-    top_v = rank_f[:max_l * n_rank].reshape((max_l, n_rank))
-    sc_info = rank_f[max_l * n_rank:]
-    line_rows = np.empty((16, max_l + 1), np.int64)
-    sc_cmin = np.empty(max_l + 1, np.float64)
+    pair_n = blk_i[at_i:at_i + 2 * n_nodes]
+    pair_v = blk_i[at_i + 2 * n_nodes:at_i + 4 * n_nodes]
+    pair_g = blk_i[at_i + 4 * n_nodes:at_i + 6 * n_nodes]
+    at_i += 6 * n_nodes
+    pair_cv = blk_f[at_f:at_f + 2 * n_nodes]
+    at_f += 2 * n_nodes
+    sc_a = blk_i[at_i:at_i + n_dense]  # replaced by a larger array when a group needs more
+    at_i += n_dense
+    sc_cvar = blk_f[at_f:at_f + n_dense]
+    at_f += n_dense
+    sc_sel = blk_i[at_i:at_i + max_ms + 1]
+    sc_sel_order = blk_i[at_i + max_ms + 1:at_i + 2 * (max_ms + 1)]
+    at_i += 2 * (max_ms + 1)
+    top_c = blk_i[at_i:at_i + max_l * n_rank].reshape((max_l, n_rank))
+    at_i += max_l * n_rank
+    sc_x = blk_i[at_i:at_i + max_l * (max_ms + 1)]
+    at_i += max_l * (max_ms + 1)
+    top_v = blk_f[at_f:at_f + max_l * n_rank].reshape((max_l, n_rank))
+    at_f += max_l * n_rank
+    sc_info = blk_f[at_f:at_f + 4]
+    at_f += 4
+    line_rows = blk_i[at_i:at_i + 16 * (max_l + 1)].reshape((16, max_l + 1))
+    at_i += 16 * (max_l + 1)
+    sc_cmin = blk_f[at_f:at_f + max_l + 1]
+    at_f += max_l + 1
     sc_slot_of_line = line_rows[0]
     sc_slot_sku = line_rows[1]
     sc_demand = line_rows[2]
@@ -569,7 +588,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     sc_bo_day = line_rows[13]
     sc_shift = line_rows[14]
     sc_suma = line_rows[15]
-    ent_rows = np.empty((9, max_ent_all), np.int64)
+    ent_rows = blk_i[at_i:at_i + 9 * max_ent_all].reshape((9, max_ent_all))
     sc_used_slot = ent_rows[0]
     sc_used_node = ent_rows[1]
     sc_used_qty = ent_rows[2]
@@ -579,7 +598,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     sc_ent_dest = ent_rows[6]
     sc_ent_ful = ent_rows[7]
     sc_ent_shp = ent_rows[8]
-    ent_rows_f = np.empty((2, max_ent_all), np.float64)
+    ent_rows_f = blk_f[at_f:at_f + 2 * max_ent_all].reshape((2, max_ent_all))
     sc_ent_denom = ent_rows_f[0]
     sc_shp_denom = ent_rows_f[1]
     n_rec = 0
