@@ -45,6 +45,7 @@ from omniroute.config import (
 )
 from omniroute.engine import Engine
 from omniroute.engine._numba import compiled_signatures
+from omniroute.engine.router import pack_static
 from omniroute.engine.model import (
     Decision,
     Fulfillment,
@@ -407,6 +408,20 @@ def test_ship_to_store_lines_are_routed_to_the_store() -> None:
     assert (s.node_id, s.destination, s.fulfillment) == ("DC_MID", "store:STORE_B",
                                                          Fulfillment.SHIP_TO_STORE)
     assert s.distance_km == pytest.approx(111.2, abs=0.1)  # DC_MID 42.0 -> STORE_B 41.0
+
+
+def test_store_distances_come_from_a_table_packed_once_per_network() -> None:
+    e = engine(stock(("A", "DC_MID", 5)))
+    packed = pack_static(e.state)
+    # A state swap with the same nodes keeps the table; moved nodes rebuild it.
+    assert pack_static(e.state, packed).store_km is packed.store_km
+    nodes = e.state.nodes
+    moved = nodes._replace(lat_deg=nodes.lat_deg.copy())
+    store_b = e.state.catalog.node_index["STORE_B"]
+    moved.lat_deg[store_b] = 40.0  # now level with DC_MID's longitude, 222.4 km south of it
+    e.use_state(e.state._replace(nodes=moved))
+    (s,) = e.route(order(line("L1", "A", 1, Fulfillment.SHIP_TO_STORE, "STORE_B"))).shipments
+    assert s.distance_km == pytest.approx(222.4, abs=0.1)
 
 
 def test_unknown_sku_is_unfilled_not_an_error() -> None:
