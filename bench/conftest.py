@@ -70,65 +70,69 @@ RULES = msgspec.convert({
 }, Rules)
 
 
-def synthetic_state() -> EngineState:
+def synthetic_state(n_nodes: int = N_NODES, n_skus: int = N_SKUS) -> EngineState:
+    """The benchmark network; other sizes keep its proportions (4% DCs, 5.9% vendors, the rest
+    stores but one digital node), so the default is exactly the 1,000 x 100,000 network."""
+    n_dcs = round(n_nodes * 0.04)
+    n_vendors = round(n_nodes * 0.059)
     rng = np.random.default_rng(SEED)
-    kind = np.full(N_NODES, KIND_STORE, dtype=np.int8)
-    kind[:N_DCS] = KIND_DC
-    kind[N_DCS:N_DCS + N_VENDORS] = KIND_VENDOR
+    kind = np.full(n_nodes, KIND_STORE, dtype=np.int8)
+    kind[:n_dcs] = KIND_DC
+    kind[n_dcs:n_dcs + n_vendors] = KIND_VENDOR
     kind[-1] = KIND_DIGITAL
-    caps = np.full(N_NODES, CAP_SHIP | CAP_PICKUP | CAP_SHIP_TO_STORE, dtype=np.int64)
-    caps[:N_DCS] = CAP_SHIP | CAP_HAZMAT | CAP_GIFT_CARD
-    caps[N_DCS:N_DCS + N_VENDORS] = CAP_SHIP | CAP_MADE_TO_ORDER
+    caps = np.full(n_nodes, CAP_SHIP | CAP_PICKUP | CAP_SHIP_TO_STORE, dtype=np.int64)
+    caps[:n_dcs] = CAP_SHIP | CAP_HAZMAT | CAP_GIFT_CARD
+    caps[n_dcs:n_dcs + n_vendors] = CAP_SHIP | CAP_MADE_TO_ORDER
     caps[-1] = CAP_GIFT_CARD
     is_dc = kind == KIND_DC
     nodes = NodeArrays(
         kind=kind,
-        lat_deg=rng.uniform(25.0, 49.0, N_NODES), lon_deg=rng.uniform(-124.0, -67.0, N_NODES),
-        priority=rng.integers(1, 10, N_NODES).astype(np.int64),
-        capability_mask=caps, channel_mask=np.full(N_NODES, -1, dtype=np.int64),
+        lat_deg=rng.uniform(25.0, 49.0, n_nodes), lon_deg=rng.uniform(-124.0, -67.0, n_nodes),
+        priority=rng.integers(1, 10, n_nodes).astype(np.int64),
+        capability_mask=caps, channel_mask=np.full(n_nodes, -1, dtype=np.int64),
         daily_capacity_units=np.where(is_dc, 50_000, 500).astype(np.int64),
-        capacity_used_today=np.zeros(N_NODES, dtype=np.int64),
-        handling_cost=np.where(is_dc, 1.5, 3.5) + rng.uniform(0.0, 0.5, N_NODES),
-        pick_cost=np.where(is_dc, 0.3, 0.9) + rng.uniform(0.0, 0.2, N_NODES),
+        capacity_used_today=np.zeros(n_nodes, dtype=np.int64),
+        handling_cost=np.where(is_dc, 1.5, 3.5) + rng.uniform(0.0, 0.5, n_nodes),
+        pick_cost=np.where(is_dc, 0.3, 0.9) + rng.uniform(0.0, 0.2, n_nodes),
         processing_days=np.where(is_dc, 1, 0).astype(np.int64) + (kind == KIND_VENDOR) * 3,
-        enabled=np.ones(N_NODES, dtype=np.uint8))
-    skus = SkuArrays(kind=np.zeros(N_SKUS, dtype=np.int8),
-                     weight_kg=np.round(rng.uniform(0.1, 8.0, N_SKUS), 3),
-                     hazmat=(rng.random(N_SKUS) < 0.02).astype(np.uint8),
-                     returnable=np.ones(N_SKUS, dtype=np.uint8))
+        enabled=np.ones(n_nodes, dtype=np.uint8))
+    skus = SkuArrays(kind=np.zeros(n_skus, dtype=np.int8),
+                     weight_kg=np.round(rng.uniform(0.1, 8.0, n_skus), 3),
+                     hazmat=(rng.random(n_skus) < 0.02).astype(np.uint8),
+                     returnable=np.ones(n_skus, dtype=np.uint8))
     # Sellable stock: most DCs carry most SKUs; a store carries a SKU with probability 5%.
     # np.zeros maps untouched pages lazily, so the other dispositions and `reserved` cost nothing.
-    on_hand = np.zeros((len(DISPOSITIONS), N_SKUS, N_NODES), dtype=np.int32)
+    on_hand = np.zeros((len(DISPOSITIONS), n_skus, n_nodes), dtype=np.int32)
     chunk = 10_000
-    for lo in range(0, N_SKUS, chunk):
-        hi = min(N_SKUS, lo + chunk)
-        dc = rng.integers(0, 30, (hi - lo, N_DCS), dtype=np.int32)
-        dc[rng.random((hi - lo, N_DCS)) < 0.3] = 0
-        on_hand[0, lo:hi, :N_DCS] = dc
-        stores = rng.integers(1, 6, (hi - lo, N_NODES - N_DCS - N_VENDORS - 1), dtype=np.int32)
+    for lo in range(0, n_skus, chunk):
+        hi = min(n_skus, lo + chunk)
+        dc = rng.integers(0, 30, (hi - lo, n_dcs), dtype=np.int32)
+        dc[rng.random((hi - lo, n_dcs)) < 0.3] = 0
+        on_hand[0, lo:hi, :n_dcs] = dc
+        stores = rng.integers(1, 6, (hi - lo, n_nodes - n_dcs - n_vendors - 1), dtype=np.int32)
         stores[rng.random(stores.shape) >= 0.05] = 0
-        on_hand[0, lo:hi, N_DCS + N_VENDORS:-1] = stores
-    inventory = Inventory.of(on_hand, np.zeros((N_SKUS, N_NODES), dtype=np.int32))
+        on_hand[0, lo:hi, n_dcs + n_vendors:-1] = stores
+    inventory = Inventory.of(on_hand, np.zeros((n_skus, n_nodes), dtype=np.int32))
     n_supply = 50_000
-    supply = supply_csr(N_SKUS, rng.integers(0, N_SKUS, n_supply),
-                        rng.integers(0, N_DCS, n_supply), rng.integers(1, 60, n_supply),
+    supply = supply_csr(n_skus, rng.integers(0, n_skus, n_supply),
+                        rng.integers(0, n_dcs, n_supply), rng.integers(1, 60, n_supply),
                         rng.integers(10, 200, n_supply))
     carrier = carrier_tables(RULES)
     postal_codes = [f"{i:03d}" for i in range(100, 100 + N_POSTAL)]
     postal = postal_table(rng.uniform(25.0, 49.0, N_POSTAL), rng.uniform(-124.0, -67.0, N_POSTAL),
                           nodes, carrier)
-    catalog = Catalog((f"S{i:06d}" for i in range(N_SKUS)),
-                      (f"N{i:04d}" for i in range(N_NODES)), [], postal_codes)
+    catalog = Catalog((f"S{i:06d}" for i in range(n_skus)),
+                      (f"N{i:04d}" for i in range(n_nodes)), [], postal_codes)
     return EngineState(catalog=catalog, nodes=nodes, skus=skus, inventory=inventory,
                        supply=supply, postal=postal, carrier=carrier, rules=RULES, today=TODAY,
-                       version=np.zeros(1, dtype=np.int64), digital_node_idx=N_NODES - 1)
+                       version=np.zeros(1, dtype=np.int64), digital_node_idx=n_nodes - 1)
 
 
-def random_orders(n: int, n_lines: int = 5, seed: int = 7) -> list[Order]:
+def random_orders(n: int, n_lines: int = 5, seed: int = 7, n_skus: int = N_SKUS) -> list[Order]:
     rng = np.random.default_rng(seed)
     orders = []
     for o in range(n):
-        skus = rng.choice(N_SKUS, n_lines, replace=False)
+        skus = rng.choice(n_skus, n_lines, replace=False)
         lines = tuple(OrderLine(line_id=f"L{i}", sku=f"S{int(s):06d}",
                                 qty=int(rng.integers(1, 4))) for i, s in enumerate(skus))
         orders.append(Order(order_id=f"o{o}", channel="web",
