@@ -45,7 +45,6 @@ from omniroute.config import (
 )
 from omniroute.engine import Engine
 from omniroute.engine._numba import compiled_signatures
-from omniroute.engine.router import pack_static
 from omniroute.engine.model import (
     Decision,
     Fulfillment,
@@ -56,6 +55,7 @@ from omniroute.engine.model import (
     SplitPolicy,
     Status,
 )
+from omniroute.engine.router import pack_static
 from omniroute.errors import InvalidArgument, NotFound
 
 TODAY = dt.date(2025, 1, 10)
