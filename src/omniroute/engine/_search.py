@@ -562,17 +562,14 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, r
     # a malloc, a reference-counted header and a free) measured about 2 us of a group.
     mn1 = max(max_nodes, 1)
     n_rank = PRUNE_MAX_UNITS * mn1
-    wi = np.empty(5 * nc + 5 * k + 2 * mn1 + HEURISTIC_STARTS + 2 + k * (n_rank + mn1),
+    wi = np.empty(4 * nc + 5 * k + 2 * mn1 + HEURISTIC_STARTS + 2 + k * (n_rank + mn1),
                   np.int64)
     wf = np.empty(nc + k + k * n_rank, np.float64)
     n_sup = wi[0:nc]
     sup_sum = wi[nc:2 * nc]
     cand = wi[2 * nc:3 * nc]
     kept = wi[3 * nc:4 * nc]
-    # Bit s of sku_bits[c]: c ships SKU s (s >= 63 share bit 63), so a node that lacks one
-    # of another's SKUs fails dominance on one test instead of a loop over the SKUs.
-    sku_bits = wi[4 * nc:5 * nc]
-    at = 5 * nc
+    at = 4 * nc
     order_buf = wi[at:at + k + 1]
     suma = wi[at + k + 1:at + 2 * k + 1]
     maxa = wi[at + 2 * k + 1:at + 3 * k + 1]
@@ -594,17 +591,14 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, r
     # scan of its column with an early exit measured 2 us a group in mispredicted branches).
     n_sup[:] = 0
     sup_sum[:] = 0
-    sku_bits[:] = 0
     for s in range(k):
         ds = d[s]
-        bit = min(s, 63)
         for c in range(nc):
             q = min(a[s, c], ds) if cvar[s, c] < pu else 0
             a[s, c] = q
             has = 1 if q > 0 else 0
             n_sup[c] += has
             sup_sum[c] += s * has
-            sku_bits[c] |= has << bit
     if max_nodes >= 1 and not reduced:
         _prune_single_sku(d, a, cvar, fixed, capc, max_nodes, n_sup, sup_sum, top_c, top_v)
     best = total_d * pu
