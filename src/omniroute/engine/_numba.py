@@ -141,3 +141,22 @@ prefetch: Any = _prefetch
 
 lowest_set_bit: Any = trailing_zeros
 """`lowest_set_bit(w)`: index of the lowest set bit of a non-zero integer (one `tzcnt`)."""
+
+
+@intrinsic
+def _address_as(typingctx: Any, address: Any, dtype: Any) -> Any:
+    """`address_as(a, np.int64)`: the integer address `a` as a pointer to that dtype."""
+    pointer = types.CPointer(dtype.dtype)
+    sig = pointer(address, dtype)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.inttoptr(args[0], context.get_value_type(pointer))
+
+    return sig, codegen
+
+
+address_as: Any = _address_as
+"""Kernels call `carray(address_as(a, np.float64), shape)` to view an array by its address:
+a table of addresses is one argument where its arrays would be dozens, and numba's dispatcher
+pays about 80 ns per argument (measured: 2.5 us for 32 arrays, the whole of a small kernel's
+work). Whoever builds such a table keeps its arrays alive for as long as it is used."""

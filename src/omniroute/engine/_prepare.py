@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from omniroute.config import Ruleset
+from omniroute.config import Rules, Ruleset
 from omniroute.engine import _kernels as kern
 from omniroute.engine.model import Fulfillment, Order
 from omniroute.errors import InvalidArgument, NotFound
@@ -55,6 +55,20 @@ def resolve_ruleset(name: str, ruleset: Ruleset, channel: str) -> RulesetParams:
     safety = np.array([by_channel.get(kind, fallback.get(kind, 0)) for kind in NODE_KINDS],
                       dtype=np.int64)
     return RulesetParams(name, ruleset.version, ruleset.max_shipments, params, allowed, safety)
+
+
+def find_ruleset(rules: Rules, name: str, channel: str, prefix: str = "") -> RulesetParams:
+    """The ruleset an order on `channel` asking for `name` ('' for the channel's default)
+    routes by; errors name the order's field under `prefix`."""
+    if not name:
+        default = rules.channels.get(channel, rules.channels.get("*"))
+        if default is None:
+            raise InvalidArgument(f"{prefix}channel", f"no default ruleset for channel {channel!r}")
+        name = default
+    ruleset = rules.rulesets.get(name)
+    if ruleset is None:
+        raise NotFound(f"{prefix}ruleset", f"unknown ruleset {name!r}")
+    return resolve_ruleset(name, ruleset, channel)
 
 
 class Prepared(NamedTuple):
@@ -150,22 +164,10 @@ class Preparer:
     def ruleset_for(self, order: Order, prefix: str) -> RulesetParams:
         key = (order.ruleset, order.channel)
         cached = self._rulesets.get(key)
-        if cached is not None:
-            return cached
-        rules = self.state.rules
-        name = order.ruleset
-        if not name:
-            default = rules.channels.get(order.channel, rules.channels.get("*"))
-            if default is None:
-                raise InvalidArgument(f"{prefix}channel",
-                                      f"no default ruleset for channel {order.channel!r}")
-            name = default
-        ruleset = rules.rulesets.get(name)
-        if ruleset is None:
-            raise NotFound(f"{prefix}ruleset", f"unknown ruleset {name!r}")
-        resolved = resolve_ruleset(name, ruleset, order.channel)
-        self._rulesets[key] = resolved
-        return resolved
+        if cached is None:
+            cached = find_ruleset(self.state.rules, order.ruleset, order.channel, prefix)
+            self._rulesets[key] = cached
+        return cached
 
     def prepare(self, orders: Sequence[Order], *, batch: bool) -> Prepared:
         state = self.state
