@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from omniroute.api.convert import (
     availability_to_proto,
@@ -21,7 +23,7 @@ from omniroute.api.convert import (
 )
 from omniroute.api.loaded import Loaded
 from omniroute.api.metrics import orders_routed, route_seconds
-from omniroute.engine import Engine
+from omniroute.engine import Engine, WireRouter
 from omniroute.engine.model import Decision, Order
 from omniroute.engine.region import nodes_within
 from omniroute.engine.reserving import Reserved
@@ -36,6 +38,66 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
 
     def __init__(self, loaded: Loaded) -> None:
         self._loaded = loaded
+        self._wire: WireRouter | None = None
+
+    def _wire_router(self) -> WireRouter:
+        """The compiled bytes path over the engine (its `engine` read swaps in live state)."""
+        engine = self._engine
+        wire = self._wire
+        if wire is None:
+            wire = self._wire = WireRouter(engine)
+        return wire
+
+    # Route, RouteBatch and RouteStream are registered on bytes (`add_router_to_server`): the
+    # compiled path reads and writes protobuf itself; what it declines takes the methods below.
+
+    def route_raw(self, request: bytes, context: grpc.ServicerContext) -> bytes:
+        started = time.perf_counter()
+        routed = self._wire_router().route(request)
+        if routed is not None:
+            route_seconds("Route").observe(time.perf_counter() - started)
+            orders_routed(routed[1]).inc()
+            return routed[0]
+        message = _parse(router_pb2.RouteRequest, request, "request")
+        return self.Route(message, context).SerializeToString()
+
+    def route_batch_raw(self, request: bytes, context: grpc.ServicerContext) -> bytes:
+        started = time.perf_counter()
+        wired = self._wire_router().route_batch(request)
+        if wired is None:
+            message = _parse(router_pb2.RouteBatchRequest, request, "request")
+            return self._route_batch(message, context).SerializeToString()
+        route_seconds("RouteBatch").observe(time.perf_counter() - started)
+        for status, count in Counter(wired.statuses).items():
+            orders_routed(status).inc(count)
+        if not wired.declined:
+            return wired.encoded
+        # The declined orders (reserve, explain, invalid ones) as one Python batch, their
+        # results spliced back into request order.
+        declined = router_pb2.RouteBatchRequest()
+        for slot in wired.declined:
+            lo, hi = wired.spans[slot]
+            try:
+                declined.orders.add().MergeFromString(request[lo:hi])
+            except DecodeError:
+                raise InvalidArgument(f"orders[{slot}]", "is not a valid RouteRequest") from None
+        results = self._route_batch(declined, context, client_slots=wired.declined).results
+        python = {slot: results[k].SerializeToString()
+                  for k, slot in enumerate(wired.declined)}
+        off, encoded = wired.result_off, wired.encoded
+        parts: list[bytes] = []
+        for slot in range(len(wired.spans)):
+            result = python.get(slot)
+            if result is None:
+                parts.append(encoded[off[slot]:off[slot + 1]])
+            else:  # RouteBatchResponse.results (field 1, length-delimited)
+                parts += (b"\x0a", _varint(len(result)), result)
+        return b"".join(parts)
+
+    def route_stream_raw(self, request_iterator: Iterator[bytes],
+                         context: grpc.ServicerContext) -> Iterator[bytes]:
+        for request in request_iterator:
+            yield self.route_batch_raw(request, context)
 
     @property
     def _engine(self) -> Engine:
@@ -77,7 +139,10 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
             yield self._route_batch(request, context)
 
     def _route_batch(self, request: router_pb2.RouteBatchRequest,
-                     context: grpc.ServicerContext) -> router_pb2.RouteBatchResponse:
+                     context: grpc.ServicerContext, client_slots: Sequence[int] | None = None
+                     ) -> router_pb2.RouteBatchResponse:
+        """`client_slots`: each order's index in the client's batch, when `request` holds some of
+        its orders (errors name the client's index)."""
         # A bad order fails alone: its slot carries the status, the rest are routed in one
         # engine call.
         rejected: dict[int, OmnirouteError] = {}
@@ -118,7 +183,8 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
             result = results.add()
             outcome = by_slot[slot] if slot in by_slot else rejected[slot]
             if isinstance(outcome, OmnirouteError):
-                _set_error(result, outcome, prefix=f"orders[{slot}].")
+                where = slot if client_slots is None else client_slots[slot]
+                _set_error(result, outcome, prefix=f"orders[{where}].")
                 continue
             decision = outcome.decision if isinstance(outcome, Reserved) else outcome
             routed[decision.status.name] += 1
@@ -190,6 +256,50 @@ class RouterServicer(router_pb2_grpc.RouterServicer):
         items = engine.availability(list(request.skus), channel=request.channel,
                                     node_ids=node_ids)
         return availability_to_proto(items, inventory_version=engine.inventory_version)
+
+
+class _Capture:
+    """Stands in for a server to receive the generated registration's method handlers."""
+
+    def __init__(self) -> None:
+        self.service = ""
+        self.handlers: dict[str, Any] = {}
+
+    def add_generic_rpc_handlers(self, handlers: Any) -> None:
+        pass
+
+    def add_registered_method_handlers(self, service: str, handlers: Any) -> None:
+        self.service, self.handlers = service, dict(handlers)
+
+
+def add_router_to_server(servicer: RouterServicer, server: grpc.Server) -> None:
+    """Register the Router service with Route, RouteBatch and RouteStream on bytes (no
+    protobuf parsing or serializing by grpc for them), every other method as generated."""
+    capture = _Capture()
+    router_pb2_grpc.add_RouterServicer_to_server(servicer, capture)  # type: ignore[no-untyped-call]
+    handlers = capture.handlers
+    handlers["Route"] = grpc.unary_unary_rpc_method_handler(servicer.route_raw)
+    handlers["RouteBatch"] = grpc.unary_unary_rpc_method_handler(servicer.route_batch_raw)
+    handlers["RouteStream"] = grpc.stream_stream_rpc_method_handler(servicer.route_stream_raw)
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(capture.service, handlers),))
+    server.add_registered_method_handlers(capture.service, handlers)  # type: ignore[attr-defined]
+
+
+def _parse(kind: Any, raw: bytes, field: str) -> Any:
+    try:
+        return kind.FromString(raw)
+    except DecodeError:
+        raise InvalidArgument(field, f"is not a valid {kind.DESCRIPTOR.name}") from None
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def _decision(outcome: Decision | OmnirouteError) -> Decision:

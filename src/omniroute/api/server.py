@@ -21,7 +21,7 @@ from omniroute.api.admin_servicer import AdminServicer
 from omniroute.api.confirm_sink import SidecarConfirmSink
 from omniroute.api.echo_servicer import EchoServicer
 from omniroute.api.loaded import Loaded
-from omniroute.api.router_servicer import RouterServicer
+from omniroute.api.router_servicer import RouterServicer, add_router_to_server
 from omniroute.config import Network, load_network
 from omniroute.engine import Engine
 from omniroute.engine.reserving import ConfirmSink, Reservations
@@ -36,7 +36,6 @@ from omniroute.v1 import (
     bench_pb2,
     bench_pb2_grpc,
     router_pb2,
-    router_pb2_grpc,
 )
 
 log = logging.getLogger(__name__)
@@ -90,8 +89,7 @@ def run_worker(*, prepare: Callable[[], Prepared], bind: str, stop: threading.Ev
     loaded = Loaded()
     register: list[Callable[[grpc.Server], None]] = [
         # The generated registration functions are untyped (grpcio-tools writes no .pyi).
-        lambda s: router_pb2_grpc.add_RouterServicer_to_server(  # type: ignore[no-untyped-call]
-            RouterServicer(loaded), s),
+        lambda s: add_router_to_server(RouterServicer(loaded), s),
         lambda s: admin_pb2_grpc.add_AdminServicer_to_server(  # type: ignore[no-untyped-call]
             AdminServicer(loaded), s),
     ]

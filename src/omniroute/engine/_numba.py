@@ -146,7 +146,7 @@ lowest_set_bit: Any = trailing_zeros
 @intrinsic
 def _address_as(typingctx: Any, address: Any, dtype: Any) -> Any:
     """`address_as(a, np.int64)`: the integer address `a` as a pointer to that dtype."""
-    pointer = types.CPointer(dtype.dtype)
+    pointer = types.CPointer(dtype.dtype)  # type: ignore[no-untyped-call]
     sig = pointer(address, dtype)
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:

@@ -1,3 +1,8 @@
+# Kernels are typed by their numba signatures (and helpers by their callers), not annotations.
+# mypy: disable-error-code="no-untyped-def"
+# Kernels take arrays positionally (STYLE habit 2); `a == X or a == Y` chains and plain loops
+# compile to plain branches, where `in` on a tuple and a generator `all` compile worse.
+# ruff: noqa: PLR0917, PLR1714, SIM110, PLR0911
 """Kernels that read RouteRequest bytes and write RouteResponse bytes (protobuf wire format).
 
 Why hand-written: on a dry-run Route the Python translation (protobuf -> Order -> kernel arrays,
@@ -17,11 +22,9 @@ every id's bytes back to back, `key_off` their offsets, `slots` an index or -1 p
 from __future__ import annotations
 
 import numpy as np
-from numba import types
+from numba import carray, types  # type: ignore[attr-defined]
 
 from omniroute.engine import _kernels as kern
-from numba import carray
-
 from omniroute.engine._numba import address_as, helper, i64, i64_1, inline, kernel, u8_1
 
 u8_1_ro = types.Array(types.uint8, 1, "C", readonly=True)
@@ -54,7 +57,7 @@ _FNV_PRIME = np.uint64(0x100000001B3)
 
 
 @inline
-def _hash(buf, lo, hi):  # type: ignore[no-untyped-def]
+def _hash(buf, lo, hi):
     h = _FNV_OFFSET
     for k in range(lo, hi):
         h = (h ^ np.uint64(buf[k])) * _FNV_PRIME
@@ -62,7 +65,7 @@ def _hash(buf, lo, hi):  # type: ignore[no-untyped-def]
 
 
 @kernel(types.void, u8_1, i64_1, i64_1)
-def build_table(keys, key_off, slots):  # type: ignore[no-untyped-def]
+def build_table(keys, key_off, slots):
     """Fill `slots` (a power-of-two size above the key count, all -1) with each key's index."""
     mask = np.uint64(len(slots) - 1)
     for i in range(len(key_off) - 1):
@@ -73,7 +76,7 @@ def build_table(keys, key_off, slots):  # type: ignore[no-untyped-def]
 
 
 @inline
-def _lookup(buf, lo, hi, keys, key_off, slots):  # type: ignore[no-untyped-def]
+def _lookup(buf, lo, hi, keys, key_off, slots):
     """Index of the key equal to buf[lo:hi], or -1."""
     mask = np.uint64(len(slots) - 1)
     s = _hash(buf, lo, hi) & mask
@@ -95,7 +98,7 @@ def _lookup(buf, lo, hi, keys, key_off, slots):  # type: ignore[no-untyped-def]
 
 
 @inline
-def _varint(buf, pos, end):  # type: ignore[no-untyped-def]
+def _varint(buf, pos, end):
     """(value, next position); next position -1 when the varint runs past `end`."""
     value = np.uint64(0)
     shift = np.uint64(0)
@@ -110,7 +113,7 @@ def _varint(buf, pos, end):  # type: ignore[no-untyped-def]
 
 
 @inline
-def _ascii(buf, lo, hi):  # type: ignore[no-untyped-def]
+def _ascii(buf, lo, hi):
     for k in range(lo, hi):
         if buf[k] >= 0x80:
             return False
@@ -118,12 +121,12 @@ def _ascii(buf, lo, hi):  # type: ignore[no-untyped-def]
 
 
 @inline
-def _double(buf, pos):  # type: ignore[no-untyped-def]
+def _double(buf, pos):
     return buf[pos:pos + 8].view(np.float64)[0]
 
 
 @helper
-def split_batch(buf, lo, hi, msgs):  # type: ignore[no-untyped-def]
+def split_batch(buf, lo, hi, msgs):
     """The RouteRequest spans of a RouteBatchRequest (`orders = 1`) into `msgs[i] = (lo, hi)`;
     the count, -1 on a malformed or unexpected field, -2 - count when `msgs` is too short."""
     n = 0
@@ -167,8 +170,8 @@ def decode_orders(buf, msgs, sku_keys, sku_off, sku_slots, node_keys, node_off, 
         pc_lo = pc_hi = 0
         has_point = False
         lat = lon = 0.0
-        policy = 0
-        max_shipments = 0
+        policy = np.int64(0)
+        max_shipments = np.int64(0)
         backorder = 0
         seen_ship_to = False
         pos = lo
@@ -287,7 +290,7 @@ def decode_orders(buf, msgs, sku_keys, sku_off, sku_slots, node_keys, node_off, 
                     if not ok:
                         break
                     if ful == 0:
-                        ful = kern.F_SHIP
+                        ful = np.int64(kern.F_SHIP)
                     sku = _lookup(buf, l_sku_lo, l_sku_hi, sku_keys, sku_off, sku_slots)
                     store = -1
                     if ful == kern.F_PICKUP or ful == kern.F_STS:
@@ -340,10 +343,10 @@ def decode_orders(buf, msgs, sku_keys, sku_off, sku_slots, node_keys, node_off, 
             else:
                 ok = False
         if ok:
-            ok = (oid_hi > oid_lo and ch_hi > ch_lo and n_line > first
-                  and 0 <= policy <= kern.FILL_OR_KILL and max_shipments >= 0
-                  and _ascii(buf, oid_lo, oid_hi) and _ascii(buf, ch_lo, ch_hi)
-                  and _ascii(buf, rs_lo, rs_hi) and _ascii(buf, lv_lo, lv_hi))
+            ok = bool(oid_hi > oid_lo and ch_hi > ch_lo and n_line > first
+                      and 0 <= policy <= kern.FILL_OR_KILL and max_shipments >= 0
+                      and _ascii(buf, oid_lo, oid_hi) and _ascii(buf, ch_lo, ch_hi)
+                      and _ascii(buf, rs_lo, rs_hi) and _ascii(buf, lv_lo, lv_hi))
         level = -1
         row = -1
         chan = -1
@@ -423,7 +426,7 @@ def decode_orders(buf, msgs, sku_keys, sku_off, sku_slots, node_keys, node_off, 
 
 
 @inline
-def _put_varint(out, pos, value):  # type: ignore[no-untyped-def]
+def _put_varint(out, pos, value):
     v = np.uint64(value)
     while v >= np.uint64(0x80):
         out[pos] = np.uint8((v & np.uint64(0x7F)) | np.uint64(0x80))
@@ -434,7 +437,7 @@ def _put_varint(out, pos, value):  # type: ignore[no-untyped-def]
 
 
 @inline
-def _put_int(out, pos, tag, value):  # type: ignore[no-untyped-def]
+def _put_int(out, pos, tag, value):
     """An int32/int64/enum/bool field; zero is the default and is not written (proto3)."""
     if value == 0:
         return pos
@@ -443,7 +446,7 @@ def _put_int(out, pos, tag, value):  # type: ignore[no-untyped-def]
 
 
 @inline
-def _put_double(out, pos, tag, value):  # type: ignore[no-untyped-def]
+def _put_double(out, pos, tag, value):
     if value == 0.0 and not np.signbit(value):  # +0.0 is the default; -0.0 is written
         return pos
     out[pos] = tag
@@ -452,7 +455,7 @@ def _put_double(out, pos, tag, value):  # type: ignore[no-untyped-def]
 
 
 @inline
-def _put_bytes(out, pos, tag, src, lo, hi):  # type: ignore[no-untyped-def]
+def _put_bytes(out, pos, tag, src, lo, hi):
     if hi == lo:
         return pos
     out[pos] = tag
@@ -462,7 +465,7 @@ def _put_bytes(out, pos, tag, src, lo, hi):  # type: ignore[no-untyped-def]
 
 
 @inline
-def _close(out, mark, end):  # type: ignore[no-untyped-def]
+def _close(out, mark, end):
     """Write the length of the sub-message `out[mark + 1:end]` at `mark`, where one byte was
     left for it, moving the body right when the length needs more; the new end."""
     n = end - mark - 1
@@ -479,7 +482,7 @@ def _close(out, mark, end):  # type: ignore[no-untyped-def]
 
 
 @inline
-def _civil(days):  # type: ignore[no-untyped-def]
+def _civil(days):
     """(year, month, day) of a day count from 1970-01-01 (proleptic Gregorian)."""
     z = days + 719468
     era = (z if z >= 0 else z - 146096) // 146097
@@ -494,7 +497,7 @@ def _civil(days):  # type: ignore[no-untyped-def]
 
 
 @inline
-def _put_date(out, pos, tag, days):  # type: ignore[no-untyped-def]
+def _put_date(out, pos, tag, days):
     """An ISO 'YYYY-MM-DD' string field (years 1000-9999, as every promise date is)."""
     y, m, d = _civil(days)
     out[pos] = tag
@@ -511,7 +514,7 @@ def _put_date(out, pos, tag, days):  # type: ignore[no-untyped-def]
 
 
 @inline
-def _put_record_line(out, pos, tag, buf, line_spans, line, qty):  # type: ignore[no-untyped-def]
+def _put_record_line(out, pos, tag, buf, line_spans, line, qty):
     """The (line_id = 1, sku = 2, qty = 3) head shared by ShipmentLine, Backorder, Unfilled,
     opened as a sub-message with tag `tag`; returns (mark, position) for the caller to add
     its own fields and close."""
@@ -698,23 +701,23 @@ NO_ROOM_CODE = -2
 
 
 @inline
-def _v1(table, k, dtype):  # type: ignore[no-untyped-def]
+def _v1(table, k, dtype):
     return carray(address_as(table[4 * k], dtype), (table[4 * k + 1],))
 
 
 @inline
-def _v2(table, k, dtype):  # type: ignore[no-untyped-def]
+def _v2(table, k, dtype):
     return carray(address_as(table[4 * k], dtype), (table[4 * k + 1], table[4 * k + 2]))
 
 
 @inline
-def _v3(table, k, dtype):  # type: ignore[no-untyped-def]
+def _v3(table, k, dtype):
     return carray(address_as(table[4 * k], dtype),
                   (table[4 * k + 1], table[4 * k + 2], table[4 * k + 3]))
 
 
 @kernel(i64, u8_1_ro, i64_1, i64_1, i64)
-def route_wire(buf, st, sc, batch):  # type: ignore[no-untyped-def]
+def route_wire(buf, st, sc, batch):
     """Route the serialized RouteRequest `buf` (`batch` 0) or RouteBatchRequest (`batch` 1)
     and write the serialized RouteResponse (or each RouteBatchResult, tagged as a
     RouteBatchResponse field) to the scratch `encoded`; returns its size, DECLINED_CODE or
@@ -835,3 +838,9 @@ def route_wire(buf, st, sc, batch):  # type: ignore[no-untyped-def]
         need[NEED_BYTES] = 2 * len(encoded)
         return NO_ROOM_CODE
     return size
+
+
+@kernel(i64, u8_1, u8_1, i64_1, i64_1, serving=False)
+def find(key, keys, key_off, slots):
+    """Index of `key` in a `build_table` table, or -1 (tests compare it with a dict)."""
+    return _lookup(key, 0, len(key), keys, key_off, slots)

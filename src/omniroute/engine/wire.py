@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -139,7 +139,7 @@ def _catalog_tables(state: EngineState, previous: _CatalogTables | None) -> _Cat
                           np.array(catalog.postal_lengths, np.int64))
 
 
-def pointer_table(arrays: list[np.ndarray], slots: tuple[tuple[str, type, int], ...]
+def pointer_table(arrays: list[npt.NDArray[Any]], slots: tuple[tuple[str, type, int], ...]
                   ) -> I64:
     """`route_wire`'s address table of `arrays`, each checked against its slot: the kernel
     views memory by address, so a wrong dtype, rank or layout would read garbage."""
@@ -163,7 +163,7 @@ class _Tables(NamedTuple):
     knobs: tuple[int, int]
     cat: _CatalogTables
     rule: _RuleTables
-    arrays: list[np.ndarray]
+    arrays: list[npt.NDArray[Any]]
     table: I64
 
 
@@ -172,7 +172,7 @@ class _Scratch:
 
     def __init__(self, orders: int, lines: int, n_rec: int, n_shp: int, n_bytes: int) -> None:
         self.shape = (orders, lines, n_rec, n_shp, n_bytes)
-        self.arrays = [
+        self.arrays: list[npt.NDArray[Any]] = [
             np.zeros((orders, 2), np.int64), np.zeros(orders, np.int64),
             np.zeros((orders, _wire.N_SP), np.int64), np.zeros((lines, _wire.N_LS), np.int64),
             np.zeros(orders + 1, np.int64), np.zeros((kern.N_ORD_I, orders), np.int64),
@@ -243,7 +243,7 @@ class WireRouter:
         scalars[_wire.SC_EXACT_MAX_SKUS] = knobs[0]
         scalars[_wire.SC_EXACT_BUDGET] = knobs[1]
         scalars[_wire.SC_TODAY_DAYS] = (state.today - _EPOCH).days
-        arrays = [
+        arrays: list[npt.NDArray[Any]] = [
             st.node_f, st.node_i, nodes.kind, nodes.enabled, nodes.daily_capacity_units,
             nodes.capacity_used_today, skus.kind, skus.weight_kg, skus.hazmat, inv.on_hand,
             inv.reserved, inv.stocked, sup.sku_offsets, sup.node_idx, sup.day, sup.qty,
