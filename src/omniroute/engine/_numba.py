@@ -7,8 +7,8 @@ package stays fast and the first request never pays for compilation.
 Flags and why:
 
 - `nogil=True`: router threads (and the batch path) run kernels without holding the GIL.
-- `cache=False`: numba's on-disk cache has crashed under multiprocessing (numba issue 4807) and
-  the router pre-forks workers; compiling at start-up costs seconds once per process.
+- `cache`: compiled kernels are kept on disk (`kernel_cache.py`) because compiling them takes
+  minutes; the cache's directory is keyed by the kernel sources, so it is never stale.
 - `fastmath=False`: distances must agree with the NumPy table and the slow twins; reassociation
   would move costs by ulps and zone edges by a band.
 - `error_model="numpy"`: division by zero yields inf instead of raising; kernels never divide
@@ -27,9 +27,11 @@ from numba.core import cgutils
 from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 
+from omniroute.engine import kernel_cache
+
 FLAGS: dict[str, Any] = {
     "nogil": True,
-    "cache": False,
+    "cache": kernel_cache.enable(),
     "fastmath": False,
     "error_model": "numpy",
     "boundscheck": False,
@@ -86,9 +88,14 @@ def inline(fn: Callable[..., Any]) -> Any:
 
 
 def compile_all(*, everything: bool = False) -> None:
-    """Compile every serving kernel (or every kernel) for its signature (idempotent)."""
-    for dispatcher, signature, serving in _REGISTRY:
-        if (serving or everything) and signature.args not in dispatcher.overloads:
+    """Compile every serving kernel (or every kernel) for its signature (idempotent): loaded
+    from the kernel cache when it holds them, else compiled and saved there."""
+    todo = [(dispatcher, signature) for dispatcher, signature, serving in _REGISTRY
+            if (serving or everything) and signature.args not in dispatcher.overloads]
+    if not todo:
+        return
+    with kernel_cache.exclusive():
+        for dispatcher, signature in todo:
             dispatcher.compile(signature)
 
 
