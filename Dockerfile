@@ -16,12 +16,13 @@ COPY src ./src
 RUN /opt/omniroute/bin/pip install --no-deps .
 
 FROM python:3.11-slim AS runtime
-# Numba writes compiled kernels to its cache dir; the app user must be able to write it.
+# Compiled kernels are kept in the kernel cache (engine/kernel_cache.py); the app user must be
+# able to write it. Mount a volume there to keep them across container restarts.
 ENV PATH=/opt/omniroute/bin:$PATH \
-    NUMBA_CACHE_DIR=/var/cache/omniroute/numba \
+    OMNIROUTE_KERNEL_CACHE=/var/cache/omniroute/kernels \
     PYTHONUNBUFFERED=1
 RUN useradd --system --uid 10001 --home-dir /var/lib/omniroute --create-home omniroute \
-    && mkdir -p /var/cache/omniroute/numba \
+    && mkdir -p /var/cache/omniroute/kernels \
     && chown -R omniroute /var/cache/omniroute
 COPY --from=build /opt/omniroute /opt/omniroute
 USER omniroute

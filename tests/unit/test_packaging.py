@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from omniroute.cli import main
+from omniroute.engine import kernel_cache
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,7 +62,7 @@ def test_dockerfile_shape() -> None:
     assert users
     assert users[-1] not in {"root", "0"}
     env = " ".join(rest for keyword, rest in instructions if keyword == "ENV")
-    assert "NUMBA_CACHE_DIR=" in env
+    assert f"{kernel_cache.ENV}=" in env
     exposed = {int(p) for keyword, rest in instructions if keyword == "EXPOSE"
                for p in rest.split()}
     defaults = {p.name: p.default for p in main.commands["serve"].params}
