@@ -20,6 +20,8 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("NUMBA_DEBUGINFO", "1")  # before numba is imported, directly or not
+# Compiled here, never loaded: cached kernels carry no debug info and no module to emit.
+os.environ["OMNIROUTE_KERNEL_CACHE"] = "off"
 
 import argparse
 import bisect

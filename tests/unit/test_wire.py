@@ -18,6 +18,7 @@ from omniroute.api.loaded import Loaded
 from omniroute.api.router_servicer import RouterServicer
 from omniroute.config import Network, load_network
 from omniroute.engine import Engine, WireRouter, _wire
+from omniroute.engine._numba import kernels_holding_gil
 from omniroute.engine.wire import string_table
 from omniroute.errors import OmnirouteError
 from omniroute.sim import embedded_network_dir
@@ -252,3 +253,9 @@ def test_wire_field_numbers_are_the_protos() -> None:
     # (responses: reservation_id, hold_expires_at and candidates come from the Python path).
     assert {f.name for f in router_pb2.RouteResponse.DESCRIPTOR.fields} - set(
         used[router_pb2.RouteResponse]) == {"reservation_id", "hold_expires_at", "candidates"}
+
+
+def test_only_the_unary_entry_holds_the_gil() -> None:
+    """Batches and every other kernel let the GIL go while they run (DESIGN 4); one unary
+    Route keeps it, because taking it back cost more than the call (`_numba.FLAGS`)."""
+    assert kernels_holding_gil() == {"route_wire_unary"}

@@ -7,6 +7,10 @@ package stays fast and the first request never pays for compilation.
 Flags and why:
 
 - `nogil=True`: router threads (and the batch path) run kernels without holding the GIL.
+  Entry points declared with `holds_gil=True` keep it instead: a call of ~10 us that lets the
+  GIL go must take it back behind the server's other threads, and on the unary Route path
+  (wire.py) that wait was longer than the call (server-side mean per Route 54 us releasing
+  it, 46 us holding it; closed-loop ratio to echo 0.79x and 0.86x, three runs each).
 - `cache`: compiled kernels are kept on disk (`kernel_cache.py`) because compiling them takes
   minutes; the cache's directory is keyed by the kernel sources, so it is never stale.
 - `fastmath=False`: distances must agree with the NumPy table and the slow twins; reassociation
@@ -57,16 +61,19 @@ f64 = types.float64
 void = types.void
 
 
-def kernel(restype: Any, *argtypes: Any, serving: bool = True
+def kernel(restype: Any, *argtypes: Any, serving: bool = True, holds_gil: bool = False
            ) -> Callable[[Callable[..., Any]], Any]:
     """Declare an entry kernel with its explicit signature; compiled by `compile_all`.
 
     `serving=False` marks entry points only tests and tools call (the router inlines their
-    code): start-up skips them, `compile_all(everything=True)` includes them.
+    code): start-up skips them, `compile_all(everything=True)` includes them. `holds_gil=True`
+    keeps the GIL for the call (see `FLAGS`); such a kernel is its own function, never a
+    second dispatcher of another's: numba's disk cache tells a function's compilations apart
+    by signature, not by flags.
     """
 
     def decorate(fn: Callable[..., Any]) -> Any:
-        dispatcher = njit(**FLAGS)(fn)
+        dispatcher = njit(**{**FLAGS, "nogil": not holds_gil})(fn)
         _REGISTRY.append((dispatcher, restype(*argtypes), serving))
         return dispatcher
 
@@ -107,6 +114,12 @@ def compiled_libraries() -> list[Any]:
         for result in dispatcher.overloads.values():
             libraries.setdefault(id(result.library), result.library)
     return list(libraries.values())
+
+
+def kernels_holding_gil() -> set[str]:
+    """Names of the entry kernels that keep the GIL while they run (`holds_gil=True`)."""
+    return {dispatcher.py_func.__name__ for dispatcher, _, _ in _REGISTRY
+            if not dispatcher.targetoptions["nogil"]}
 
 
 def compiled_signatures() -> dict[str, int]:

@@ -840,6 +840,13 @@ def route_wire(buf, st, sc, batch):
     return size
 
 
+@kernel(i64, u8_1_ro, i64_1, i64_1, holds_gil=True)
+def route_wire_unary(buf, st, sc):
+    """`route_wire` of one RouteRequest, holding the GIL for the call (`_numba.FLAGS` says
+    why); a caller in compiled code runs `route_wire`'s code without crossing the GIL."""
+    return route_wire(buf, st, sc, 0)
+
+
 @kernel(i64, u8_1, u8_1, i64_1, i64_1, serving=False)
 def find(key, keys, key_off, slots):
     """Index of `key` in a `build_table` table, or -1 (tests compare it with a dict)."""

@@ -264,12 +264,13 @@ class WireRouter:
             self._local.scratch = sc
         return sc
 
-    def _call(self, raw: bytes, batch: int) -> tuple[int, _Scratch]:
+    def _call(self, raw: bytes, *, batch: bool) -> tuple[int, _Scratch]:
         t = self._current()
         buf = np.frombuffer(raw, np.uint8)
         sc = self._scratch()
         while True:
-            size = _wire.route_wire(buf, t.table, sc.table, batch)
+            size = (_wire.route_wire(buf, t.table, sc.table, 1) if batch
+                    else _wire.route_wire_unary(buf, t.table, sc.table))
             if size != _wire.NO_ROOM_CODE:
                 return int(size), sc
             sc = _Scratch(*sc.need[:_wire.INFO_ORDERS].tolist())
@@ -277,7 +278,7 @@ class WireRouter:
 
     def route(self, raw: bytes) -> tuple[bytes, str] | None:
         """A RouteRequest's RouteResponse and its status name, or None for the Python path."""
-        size, sc = self._call(raw, 0)
+        size, sc = self._call(raw, batch=False)
         if size < 0:
             return None
         return sc.encoded[:size].tobytes(), _STATUS_NAMES[int(sc.out_status[0])]
@@ -285,7 +286,7 @@ class WireRouter:
     def route_batch(self, raw: bytes) -> WireBatch | None:
         """A RouteBatchRequest's routed results; None when it is not one the compiled path
         reads (the Python path parses it and reports what is wrong)."""
-        size, sc = self._call(raw, 1)
+        size, sc = self._call(raw, batch=True)
         if size < 0:
             return None
         n = int(sc.need[_wire.INFO_ORDERS])
