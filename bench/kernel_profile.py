@@ -5,9 +5,10 @@
 Routes one batch over and over on the 1,000-node x 100,000-SKU network of `conftest.py` while
 `perf record` samples this process, then prints where the samples fell: per compiled function
 (the kernels, numba's runtime, libc) and per source line of the kernels. perf alone cannot
-name JIT code, so the kernels are compiled with debug info (`NUMBA_DEBUGINFO=1`, set here
-before numba is imported) and each compiled library is also emitted as an object file, whose
-line table (`objdump -dl`) maps a sample's offset in its function to a line.
+name JIT code, so the kernels are compiled here (never loaded from the kernel cache) with
+line tables (`NUMBA_DEBUGINFO=1`, set before numba is imported, in numba's directives-only
+mode so inlining stays as in the optimised build), and each compiled library is also emitted
+as an object file, whose line table maps a sample's offset in its function to a line.
 
 Read the line figures as neighbourhoods, not exact lines: optimised code moves and merges
 instructions, and a sample lands on the instruction after a stall. Function shares are exact.
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import mixed_orders, random_orders, synthetic_state
+from numba.core.compiler import Flags
 from numba.core.errors import NumbaDebugInfoWarning
 
 from omniroute.engine import Engine
@@ -44,42 +46,49 @@ from omniroute.engine import _kernels as kern
 from omniroute.engine._numba import compiled_libraries
 
 _FUNCTION = re.compile(r"^([0-9a-f]+) <(.+)>:$")
-_SOURCE = re.compile(r"^(/\S+):(\d+)")
-_INSTRUCTION = re.compile(r"^\s+([0-9a-f]+):")
+_ROW = re.compile(r"^(\S+\.py)\s+(\d+)\s+(0x[0-9a-f]+|\d+)\b")  # objdump's decoded lines
 _MANGLED_TAIL = re.compile(r"B\d+v\d+B.*$")  # numba's specialisation suffix
+_SOURCES = Path(kern.__file__).parent
+
+
+def _source(name: str) -> str:
+    """A line table's file name (no directory) as a path: the kernels' own modules, or as is
+    (numba's inlined library code)."""
+    return str(_SOURCES / name) if (_SOURCES / name).exists() else name
 
 
 class LineTable:
-    """Source location of every instruction offset of every function in some object files."""
+    """Source location of every instruction offset of every function in some object files.
+
+    Functions start where `objdump -d` says; lines come from the DWARF line table
+    (`objdump --dwarf=decodedline`), the only debug information a line-tables-only build has.
+    Both are offsets in the object's one code section. Line 0 marks code of no source line.
+    """
 
     def __init__(self, objects: list[Path]) -> None:
-        self._rows: dict[str, tuple[list[int], list[tuple[str, int]]]] = {}
-        for obj in objects:
-            listing = subprocess.run(["objdump", "-d", "-l", "--no-show-raw-insn", str(obj)],
+        self._start: dict[str, tuple[int, int]] = {}  # function -> (object, start)
+        self._rows: list[tuple[list[int], list[tuple[str, int]]]] = []
+        for k, obj in enumerate(objects):
+            listing = subprocess.run(["objdump", "-d", "--no-show-raw-insn", str(obj)],
                                      check=True, capture_output=True, text=True).stdout
-            self._read(listing)
-
-    def _read(self, listing: str) -> None:
-        offsets: list[int] = []
-        places: list[tuple[str, int]] = []
-        base = 0
-        place = ("?", 0)
-        for line in listing.splitlines():
-            if m := _FUNCTION.match(line):
-                offsets, places = [], []
-                self._rows[m.group(2)] = (offsets, places)
-                base = int(m.group(1), 16)
-                place = ("?", 0)
-            elif m := _SOURCE.match(line):
-                place = (m.group(1), int(m.group(2)))
-            elif (m := _INSTRUCTION.match(line)) and self._rows:
-                offsets.append(int(m.group(1), 16) - base)
-                places.append(place)
+            for line in listing.splitlines():
+                if m := _FUNCTION.match(line):
+                    self._start[m.group(2)] = (k, int(m.group(1), 16))
+            decoded = subprocess.run(["objdump", "--dwarf=decodedline", str(obj)],
+                                     check=True, capture_output=True, text=True).stdout
+            rows = sorted((int(m.group(3), 0), _source(m.group(1)), int(m.group(2)))
+                          for m in map(_ROW.match, decoded.splitlines()) if m)
+            self._rows.append(([r[0] for r in rows], [(r[1], r[2]) for r in rows]))
 
     def place(self, function: str, offset: int) -> tuple[str, int]:
-        offsets, places = self._rows.get(function, ([], []))
-        i = bisect.bisect_right(offsets, offset) - 1
-        return places[i] if i >= 0 else ("?", 0)
+        if function not in self._start:
+            return ("?", 0)
+        k, start = self._start[function]
+        addresses, places = self._rows[k]
+        i = bisect.bisect_right(addresses, start + offset) - 1
+        if i < 0 or places[i][1] == 0:
+            return ("?", 0)
+        return places[i]
 
 
 def _orders(mix: str, n: int) -> list[Any]:
@@ -101,6 +110,10 @@ def main() -> None:
     # Debug info for generic numba internals cannot always be emitted; irrelevant here.
     warnings.filterwarnings("ignore", category=NumbaDebugInfoWarning)
 
+    # Line tables only (private numba API, as CUDA's lineinfo uses it): full debug info also
+    # marks every compiled function noinline, so min/max, reference counts and helpers would
+    # show up as calls that the optimised kernels inline.
+    Flags.options["dbg_directives_only"]._default = True
     engine = Engine(synthetic_state())
     engine.warm_up()
     prepared = engine._preparer.prepare(_orders(args.mix, args.orders), batch=True)
