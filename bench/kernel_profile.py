@@ -38,12 +38,11 @@ from pathlib import Path
 from typing import Any
 
 from conftest import mixed_orders, random_orders, synthetic_state
-from numba.core.compiler import Flags
 from numba.core.errors import NumbaDebugInfoWarning
 
 from omniroute.engine import Engine
 from omniroute.engine import _kernels as kern
-from omniroute.engine._numba import compiled_libraries
+from omniroute.engine._numba import compiled_libraries, line_tables_only
 
 _FUNCTION = re.compile(r"^([0-9a-f]+) <(.+)>:$")
 _ROW = re.compile(r"^(\S+\.py)\s+(\d+)\s+(0x[0-9a-f]+|\d+)\b")  # objdump's decoded lines
@@ -74,10 +73,12 @@ class LineTable:
             for line in listing.splitlines():
                 if m := _FUNCTION.match(line):
                     self._start[m.group(2)] = (k, int(m.group(1), 16))
-            decoded = subprocess.run(["objdump", "--dwarf=decodedline", str(obj)],
+            decoded = subprocess.run(["objdump", "--wide", "--dwarf=decodedline", str(obj)],
                                      check=True, capture_output=True, text=True).stdout
-            rows = sorted((int(m.group(3), 0), _source(m.group(1)), int(m.group(2)))
-                          for m in map(_ROW.match, decoded.splitlines()) if m)
+            # By address only: rows sharing one keep their table order, the last one applying.
+            rows = sorted(((int(m.group(3), 0), _source(m.group(1)), int(m.group(2)))
+                           for m in map(_ROW.match, decoded.splitlines()) if m),
+                          key=lambda row: row[0])
             self._rows.append(([r[0] for r in rows], [(r[1], r[2]) for r in rows]))
 
     def place(self, function: str, offset: int) -> tuple[str, int]:
@@ -110,10 +111,7 @@ def main() -> None:
     # Debug info for generic numba internals cannot always be emitted; irrelevant here.
     warnings.filterwarnings("ignore", category=NumbaDebugInfoWarning)
 
-    # Line tables only (private numba API, as CUDA's lineinfo uses it): full debug info also
-    # marks every compiled function noinline, so min/max, reference counts and helpers would
-    # show up as calls that the optimised kernels inline.
-    Flags.options["dbg_directives_only"]._default = True
+    line_tables_only()
     engine = Engine(synthetic_state())
     engine.warm_up()
     prepared = engine._preparer.prepare(_orders(args.mix, args.orders), batch=True)

@@ -8,9 +8,10 @@ Flags and why:
 
 - `nogil=True`: router threads (and the batch path) run kernels without holding the GIL.
   Entry points declared with `holds_gil=True` keep it instead: a call of ~10 us that lets the
-  GIL go must take it back behind the server's other threads, and on the unary Route path
-  (wire.py) that wait was longer than the call (server-side mean per Route 54 us releasing
-  it, 46 us holding it; closed-loop ratio to echo 0.79x and 0.86x, three runs each).
+  GIL go must take it back behind the server's other threads, and for small unary Routes
+  (wire.py) that wait was longer than the call (server-side mean per Route 54-65 us
+  releasing it, 43-48 us holding it; closed-loop ratio to echo 0.67-0.82x and 0.84-0.89x;
+  three runs each, alternated, on a 2-core VM whose ratios spread by +-0.07 run to run).
 - `cache`: compiled kernels are kept on disk (`kernel_cache.py`) because compiling them takes
   minutes; the cache's directory is keyed by the kernel sources, so it is never stale.
 - `fastmath=False`: distances must agree with the NumPy table and the slow twins; reassociation
@@ -28,6 +29,7 @@ from typing import Any
 from llvmlite import ir  # type: ignore[import-untyped]
 from numba import njit, types
 from numba.core import cgutils
+from numba.core.compiler import Flags
 from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 
@@ -114,6 +116,16 @@ def compiled_libraries() -> list[Any]:
         for result in dispatcher.overloads.values():
             libraries.setdefault(id(result.library), result.library)
     return list(libraries.values())
+
+
+def line_tables_only() -> None:
+    """Compile what follows with source line tables only (bench/kernel_profile.py, with
+    `NUMBA_DEBUGINFO=1`): numba's full debug info marks every function noinline, so min/max,
+    reference counts and helpers would show up as calls the served kernels do not make.
+    Variable lifetimes stay extended (numba sets that with debug info whatever the default),
+    which can move where references are released. Private numba API (an option's default),
+    used as numba's CUDA line info uses the option."""
+    Flags.options["dbg_directives_only"]._default = True
 
 
 def kernels_holding_gil() -> set[str]:

@@ -843,8 +843,9 @@ def route_wire(buf, st, sc, batch):
 @kernel(i64, u8_1_ro, i64_1, i64_1, holds_gil=True)
 def route_wire_unary(buf, st, sc):
     """`route_wire` of one RouteRequest, holding the GIL for the call (`_numba.FLAGS` says
-    why); a caller in compiled code runs `route_wire`'s code without crossing the GIL."""
-    return route_wire(buf, st, sc, 0)
+    why); a caller in compiled code runs `route_wire`'s code without crossing the GIL.
+    (`np.int64(0)`, not `0`: a literal would compile a second `route_wire` for Literal[int].)"""
+    return route_wire(buf, st, sc, np.int64(0))
 
 
 @kernel(i64, u8_1, u8_1, i64_1, i64_1, serving=False)

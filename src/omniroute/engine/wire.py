@@ -45,6 +45,13 @@ class StringTable(NamedTuple):
     slots: I64
 
 
+HOLD_GIL_MAX_BYTES = 256
+"""Unary requests up to this size keep the GIL while routed (`_numba.FLAGS` says why). The
+size stands in for the line count, which only the kernel reads: a line is 20 to 40 bytes, so
+this is about 5 to 10 lines; larger orders can search for milliseconds, and for that long the
+worker's other threads should run."""
+
+
 def string_table(ids: Iterable[str]) -> StringTable:
     encoded = [s.encode() for s in ids]
     offsets = np.zeros(len(encoded) + 1, np.int64)
@@ -269,8 +276,12 @@ class WireRouter:
         buf = np.frombuffer(raw, np.uint8)
         sc = self._scratch()
         while True:
-            size = (_wire.route_wire(buf, t.table, sc.table, 1) if batch
-                    else _wire.route_wire_unary(buf, t.table, sc.table))
+            if batch:
+                size = _wire.route_wire(buf, t.table, sc.table, 1)
+            elif len(raw) <= HOLD_GIL_MAX_BYTES:
+                size = _wire.route_wire_unary(buf, t.table, sc.table)
+            else:
+                size = _wire.route_wire(buf, t.table, sc.table, 0)
             if size != _wire.NO_ROOM_CODE:
                 return int(size), sc
             sc = _Scratch(*sc.need[:_wire.INFO_ORDERS].tolist())
