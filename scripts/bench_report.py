@@ -206,6 +206,8 @@ def loadgen(out: Path, quick: bool) -> list[str]:
 
 def loadgen_markdown(result: dict[str, Any], duration: str, plot: str, setup: str
                      ) -> list[str]:
+    from omniroute.api.loadgen import steal_text
+
     lines = [
         f"Embedded demo network, {duration} s per phase. {setup} "
         "`reserve` is Route with reserve and a "
@@ -214,22 +216,25 @@ def loadgen_markdown(result: dict[str, Any], duration: str, plot: str, setup: st
         "target is preceded by its Echo twin on the same server with the same payloads; "
         "'x echo' is target / echo, measured seconds apart in one run. Open loop runs at half "
         "the closed-loop rate of the target; its latencies are from the intended send time. "
+        "'steal ms' is CPU time the hypervisor took from this VM during the phase (all CPUs): "
+        "a phase with steal has tails that are partly the host's. "
         f"Load average while it ran: {', '.join(f'{v:.2f}' for v in result['load'])}.",
         "",
         "| phase | mode | calls/s | items/s | x echo | p50 ms | p90 ms | p99 ms | p99.9 ms | "
-        "p99 x echo | errors |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "p99 x echo | steal ms | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in result["phases"]:
         ratio = s.get("throughput_ratio") if s["mode"] == "closed" else None
         p99_ratio = s.get("p99_ratio")
         mode = s["mode"] if s["mode"] == "closed" else f"open @{s['rate']:,.0f}/s"
         errors = ", ".join(f"{k} {v}" for k, v in sorted(s["errors"].items())) or "none"
+        steal = steal_text(s["steal_ms"])
         lines.append(
             f"| {s['name']} | {mode} | {s['calls_per_s']:,.0f} | {s['items_per_s']:,.0f} "
             f"{s['item']} | {f'{ratio:.2f}' if ratio else ''} | {s['p50_ms']:.2f} | "
             f"{s['p90_ms']:.2f} | {s['p99_ms']:.2f} | {s['p99.9_ms']:.2f} | "
-            f"{f'{p99_ratio:.2f}' if p99_ratio else ''} | {errors} |")
+            f"{f'{p99_ratio:.2f}' if p99_ratio else ''} | {steal} | {errors} |")
     return [*lines, "", f"![loadgen]({plot})", ""]
 
 

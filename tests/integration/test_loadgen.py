@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ import grpc
 import pytest
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from server_process import RunningServer, start_server, stop_server
+
+from omniroute.api.loadgen import steal_seconds
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +55,9 @@ def loadgen(server: RunningServer, out: Path, *args: str) -> dict[str, dict[str,
 
 def assert_measured(phase: dict[str, object]) -> None:
     assert phase["errors"] == {}, phase
+    steal = phase["steal_ms"]  # this suite runs on Linux, which reports it
+    assert isinstance(steal, float)
+    assert steal >= 0
     assert isinstance(phase["ok_calls"], int)
     assert phase["ok_calls"] > 0
     for p in ("p50", "p90", "p99", "p99.9"):
@@ -116,3 +122,11 @@ def test_refuses_non_loopback_targets(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, check=False)
     assert completed.returncode != 0
     assert "loopback" in completed.stderr
+
+
+def test_steal_is_read_from_the_aggregate_cpu_line() -> None:
+    ticks = os.sysconf("SC_CLK_TCK")
+    stat = f"cpu  100 0 50 9000 3 0 1 {2 * ticks} 0 0\ncpu0 50 0 25 4500 1 0 0 {ticks} 0 0\n"
+    assert steal_seconds(stat) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="aggregate cpu line"):
+        steal_seconds("cpu0 50 0 25 4500 1 0 0 7 0 0\n")

@@ -120,6 +120,27 @@ class WorkerResult:
     finished: float
 
 
+def steal_seconds(proc_stat: str) -> float:
+    """CPU time the hypervisor gave to others, summed over CPUs, from `/proc/stat`'s text.
+
+    On a shared VM it explains tails that no server can: seen here, open-loop runs with no
+    steal had Route and echo p99 of 2-4 ms, and runs with 0.1-0.3 s of it had echo p99 of
+    20-86 ms.
+    """
+    fields = proc_stat.split("\n", 1)[0].split()
+    if len(fields) < 9 or fields[0] != "cpu":
+        raise ValueError(f"not /proc/stat's aggregate cpu line: {proc_stat[:80]!r}")
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+
+
+def _steal_now() -> float | None:
+    """`steal_seconds` of this host now; None where there is no /proc/stat (not Linux)."""
+    try:
+        return steal_seconds(Path("/proc/stat").read_text())
+    except FileNotFoundError:
+        return None
+
+
 @dataclasses.dataclass
 class PhaseResult:
     phase: Phase
@@ -128,6 +149,8 @@ class PhaseResult:
     ok_calls: int
     items: int
     wall_s: float
+    steal_s: float | None
+    """CPU steal on this host during the phase (`steal_seconds`); None if not measurable."""
 
     @property
     def calls_per_s(self) -> float:
@@ -155,6 +178,7 @@ class PhaseResult:
             "ok_calls": self.ok_calls, "items": self.items, "wall_s": self.wall_s,
             "calls_per_s": self.calls_per_s, "items_per_s": self.items_per_s,
             "errors": dict(self.errors),
+            "steal_ms": None if self.steal_s is None else self.steal_s * 1e3,
             **{f"p{p:g}_ms": v for p, v in pct.items()},
             "twin": self.phase.twin,
         }
@@ -483,9 +507,11 @@ class LoadGenerator:
     def run(self, phase: Phase, payloads: list[bytes],
             deltas: tuple[bytes, bytes] | None = None) -> PhaseResult:
         start_at = time.perf_counter() + _START_LEAD_S
+        steal_before = _steal_now()
         futures = [self._pool.submit(_run_worker, phase, payloads, i, start_at, deltas)
                    for i in range(phase.processes)]
         results = [f.result() for f in futures]
+        steal_after = _steal_now()
         errors: Counter[str] = Counter()
         for r in results:
             errors.update(r.errors)
@@ -493,7 +519,9 @@ class LoadGenerator:
         return PhaseResult(phase=phase,
                            latencies_s=np.concatenate([r.latencies_s for r in results]),
                            errors=dict(errors), ok_calls=sum(r.ok_calls for r in results),
-                           items=sum(r.items for r in results), wall_s=wall)
+                           items=sum(r.items for r in results), wall_s=wall,
+                           steal_s=(None if steal_before is None or steal_after is None
+                                    else steal_after - steal_before))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -605,6 +633,11 @@ def _run_rpc(generator: LoadGenerator, settings: Settings, rpc: str, payloads: P
     return out
 
 
+def steal_text(steal_ms: float | None) -> str:
+    """A summary's `steal_ms` for a table."""
+    return "n/a" if steal_ms is None else f"{steal_ms:,.0f}"
+
+
 def print_summaries(summaries: Sequence[dict[str, Any]]) -> None:
     """A rich table: throughput, percentiles and errors, each with its ratio to echo."""
     from rich.console import Console
@@ -616,7 +649,7 @@ def print_summaries(summaries: Sequence[dict[str, Any]]) -> None:
     table = Table(title="omniroute loadgen (ratios are to the Echo twin of the same run)",
                   title_justify="left")
     for column in ("phase", "mode", "calls", "calls/s", "items/s", "x echo", "p50 ms",
-                   "p90 ms", "p99 ms", "p99.9 ms", "p99 x echo", "errors"):
+                   "p90 ms", "p99 ms", "p99.9 ms", "p99 x echo", "steal ms", "errors"):
         table.add_column(column, justify="left" if column in {"phase", "mode", "errors"}
                          else "right")
     for s in summaries:
@@ -630,5 +663,6 @@ def print_summaries(summaries: Sequence[dict[str, Any]]) -> None:
             f"{s['items_per_s']:,.0f} {s['item']}", f"{ratio:.2f}" if ratio else "",
             f"{s['p50_ms']:.2f}", f"{s['p90_ms']:.2f}", f"{s['p99_ms']:.2f}",
             f"{s['p99.9_ms']:.2f}", f"{p99_ratio:.2f}" if p99_ratio else "",
+            steal_text(s["steal_ms"]),
             ", ".join(f"{k} {v}" for k, v in sorted(s["errors"].items())) or "none")
     console.print(table)
