@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
+from omniroute.heap import freeze_long_lived
+
 log = logging.getLogger(__name__)
 
 # A sidecar that keeps dying is a configuration fault, not a blip: give up after this many
@@ -116,6 +118,9 @@ class WorkerPool:
             self._fork(slot)
 
     def _fork(self, slot: int) -> None:
+        # Frozen before the fork, the heap a worker inherits stays out of its collections,
+        # whose writes to object headers would copy every page of it into the worker.
+        freeze_long_lived()
         pid = os.fork()
         if pid == 0:  # the worker
             code = 0
