@@ -27,6 +27,7 @@ os.environ["OMNIROUTE_KERNEL_CACHE"] = "off"
 import argparse
 import bisect
 import collections
+import functools
 import linecache
 import re
 import subprocess
@@ -50,6 +51,7 @@ _MANGLED_TAIL = re.compile(r"B\d+v\d+B.*$")  # numba's specialisation suffix
 _SOURCES = Path(kern.__file__).parent
 
 
+@functools.cache  # asked once per line-table row: tens of thousands of rows, a few files
 def _source(name: str) -> str:
     """A line table's file name (no directory) as a path: the kernels' own modules, or as is
     (numba's inlined library code)."""
