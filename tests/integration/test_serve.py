@@ -171,7 +171,8 @@ def test_sidecar_dies_with_a_killed_server_and_is_restarted_when_it_crashes(tmp_
     while any(pid_alive(p) for p in [restarted[0], *workers]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not pid_alive(restarted[0]), "sidecar orphaned after SIGKILL of the server"
-    assert not any(pid_alive(p) for p in workers), "worker orphaned after SIGKILL of the server"
+    assert not any(pid_alive(p) for p in workers), (
+        f"worker orphaned after SIGKILL of the server:\n{running.log()}")
     stop_server(running)
 
 
