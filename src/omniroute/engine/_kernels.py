@@ -363,6 +363,48 @@ def _grown(arr, n_used, size):
 
 
 @inline
+def _prefetch_sku_rows(ln_sku, i0, i1, stocked_flat, n_words, sku_kind, sku_weight, sku_hazmat,
+                       sup_offsets):
+    """Ask for what lines i0..i1 read first per SKU: its stocked-node bitmap row and its own
+    columns (kind, weight, hazmat, supply offsets), one cold line each."""
+    for i in range(i0, i1):
+        sku = ln_sku[i]
+        if sku >= 0:
+            for off in range(0, n_words, 8):
+                prefetch(stocked_flat, sku * n_words + off)
+            prefetch(sku_kind, sku)
+            prefetch(sku_weight, sku)
+            prefetch(sku_hazmat, sku)
+            prefetch(sup_offsets, sku)
+
+
+@inline
+def _prefetch_stock_lines(ln_sku, i0, i1, stocked, sellable_flat, reserved_flat, n_nodes):
+    """Ask for the sellable and reserved lines of lines i0..i1 that hold a stocked node (their
+    bitmap rows should be loaded or on the way). Whole rows were twice the lines, and the
+    prefetch loop a tenth of a batch (prefetches stall once the CPU's fill buffers are busy).
+    Takes flat views made once per call: a row view per SKU is a reference count each way."""
+    n_words = stocked.shape[1]
+    for i in range(i0, i1):
+        sku = ln_sku[i]
+        if sku < 0:
+            continue
+        row_end = sku * n_nodes + n_nodes - 1
+        for w in range(n_words):
+            word = stocked[sku, w]
+            for j in range(4):  # 16 nodes (64 bytes of int32) per 16 bits
+                if (word >> np.uint64(16 * j)) & np.uint64(0xFFFF) != 0:
+                    # A row need not start on a line (1,000 nodes: every other SKU's starts
+                    # mid-line), so 16 cells can span two lines: ask for the first and last.
+                    cell = sku * n_nodes + w * 64 + 16 * j
+                    last = min(cell + 15, row_end)
+                    prefetch(sellable_flat, cell)
+                    prefetch(reserved_flat, cell)
+                    prefetch(sellable_flat, last)
+                    prefetch(reserved_flat, last)
+
+
+@inline
 def _add_entry(ent_line, ent_node, ent_qty, ent_dest, ent_ful, ent_denom, n_ent, i, n, q, dest,
                ful, denom):
     ent_line[n_ent] = i
@@ -601,6 +643,15 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     ent_rows_f = blk_f[at_f:at_f + 2 * max_ent_all].reshape((2, max_ent_all))
     sc_ent_denom = ent_rows_f[0]
     sc_shp_denom = ent_rows_f[1]
+    # Nothing has asked for the first orders' rows yet (a one-order call is all cold): the
+    # bitmap and SKU rows of orders 0 and 1, then order 0's stock lines, which wait for its
+    # bitmap rows once but then load together instead of one miss at a time in the scan.
+    for o in range(min(n_orders, 2)):
+        _prefetch_sku_rows(ln_sku, ord_line_off[o], ord_line_off[o + 1], stocked_flat, n_words,
+                           sku_kind, sku_weight, sku_hazmat, sup_offsets)
+    if n_orders > 0:
+        _prefetch_stock_lines(ln_sku, ord_line_off[0], ord_line_off[1], stocked, sellable_flat,
+                              reserved_flat, n_nodes)
     n_rec = 0
     n_shp = 0
     rec_off[0] = 0
@@ -608,29 +659,15 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     for o in range(n_orders):
         l0 = ord_line_off[o]
         n_l = ord_line_off[o + 1] - l0
-        # Start loading what the next orders read while this one computes: the stocked bits
-        # of the order after next, and for the next order (whose bits the previous order
-        # asked for) the sellable and reserved lines that hold a stocked node. Whole rows
-        # were twice the lines, and the prefetch loop a tenth of a batch (prefetches stall
-        # once the CPU's fill buffers are busy).
-        # (Flat views made once per call: a row view per SKU is a reference count each way.)
+        # Start loading what the next orders read while this one computes: the SKU rows of
+        # the order after next, and the stock lines of the next order (whose bitmap rows the
+        # previous order asked for). The first orders of a call were asked for before the loop.
         if o + 2 < n_orders:
-            for i in range(ord_line_off[o + 2], ord_line_off[o + 3]):
-                sku = ln_sku[i]
-                if sku >= 0:
-                    for off in range(0, n_words, 8):
-                        prefetch(stocked_flat, sku * n_words + off)
+            _prefetch_sku_rows(ln_sku, ord_line_off[o + 2], ord_line_off[o + 3], stocked_flat,
+                               n_words, sku_kind, sku_weight, sku_hazmat, sup_offsets)
         if o + 1 < n_orders:
-            for i in range(ord_line_off[o + 1], ord_line_off[o + 2]):
-                sku = ln_sku[i]
-                if sku >= 0:
-                    for w in range(n_words):
-                        word = stocked[sku, w]
-                        for j in range(4):  # 16 nodes (one int32 line) per 16 bits
-                            if (word >> np.uint64(16 * j)) & np.uint64(0xFFFF) != 0:
-                                cell = sku * n_nodes + w * 64 + 16 * j
-                                prefetch(sellable_flat, cell)
-                                prefetch(reserved_flat, cell)
+            _prefetch_stock_lines(ln_sku, ord_line_off[o + 1], ord_line_off[o + 2], stocked,
+                                  sellable_flat, reserved_flat, n_nodes)
         level = ord_level[o]
         policy = ord_policy[o]
         params = ord_params[o]
