@@ -126,6 +126,10 @@ DEST_DIGITAL = -2
 ROUTE_OK = 0
 ROUTE_OUT_OF_SPACE = 1
 
+PREFETCH_FIRST = 24
+"""Queued stock cells of an order asked for at once before its scan (the first SKU's, in part):
+about as many misses as the CPU keeps in flight."""
+
 
 @inline
 def _haversine(lat1_deg, lon1_deg, lat2_deg, lon2_deg):
@@ -379,29 +383,44 @@ def _prefetch_sku_rows(ln_sku, i0, i1, stocked_flat, n_words, sku_kind, sku_weig
 
 
 @inline
-def _prefetch_stock_lines(ln_sku, i0, i1, stocked, sellable_flat, reserved_flat, n_nodes):
-    """Ask for the sellable and reserved lines of lines i0..i1 that hold a stocked node (their
-    bitmap rows should be loaded or on the way). Whole rows were twice the lines, and the
-    prefetch loop a tenth of a batch (prefetches stall once the CPU's fill buffers are busy).
-    Takes flat views made once per call: a row view per SKU is a reference count each way."""
+def _queue_stock_lines(ln_sku, i0, i1, stocked, n_nodes, sell_addr, res_addr, queue):
+    """List (in `queue`, returns how many) cells of lines i0..i1 whose sellable and reserved
+    lines hold a stocked node, for `_prefetch_next` to ask for a few at a time (their bitmap
+    rows should be loaded or on the way). Whole rows were twice the lines. One cell per 16
+    nodes with any stocked (64 bytes of int32), and the group's last cell too when the row
+    does not start on a line (1,000 nodes: every other SKU's), so both lines it spans come."""
     n_words = stocked.shape[1]
+    n = 0
+    cap = queue.shape[0]
     for i in range(i0, i1):
         sku = ln_sku[i]
         if sku < 0:
             continue
-        row_end = sku * n_nodes + n_nodes - 1
+        row = sku * n_nodes
+        straddles = ((sell_addr + 4 * row) | (res_addr + 4 * row)) & 63 != 0
         for w in range(n_words):
             word = stocked[sku, w]
-            for j in range(4):  # 16 nodes (64 bytes of int32) per 16 bits
-                if (word >> np.uint64(16 * j)) & np.uint64(0xFFFF) != 0:
-                    # A row need not start on a line (1,000 nodes: every other SKU's starts
-                    # mid-line), so 16 cells can span two lines: ask for the first and last.
-                    cell = sku * n_nodes + w * 64 + 16 * j
-                    last = min(cell + 15, row_end)
-                    prefetch(sellable_flat, cell)
-                    prefetch(reserved_flat, cell)
-                    prefetch(sellable_flat, last)
-                    prefetch(reserved_flat, last)
+            for j in range(4):
+                if (word >> np.uint64(16 * j)) & np.uint64(0xFFFF) != 0 and n + 2 <= cap:
+                    cell = row + w * 64 + 16 * j
+                    queue[n] = cell
+                    n += 1
+                    if straddles:
+                        queue[n] = min(cell + 15, row + n_nodes - 1)
+                        n += 1
+    return n
+
+
+@inline
+def _prefetch_next(queue, head, end, sellable_flat, reserved_flat):
+    """Ask for queued cells head..end (both arrays); returns the new head. Called a little at a
+    time from the scan: a burst of a few hundred prefetches, as one order's stock lines are,
+    mostly went unserved (measured here: 175 lines asked for at once arrived no sooner than
+    without asking; paced, they did), as the CPU has only a couple of dozen misses in flight."""
+    for q in range(head, end):
+        prefetch(sellable_flat, queue[q])
+        prefetch(reserved_flat, queue[q])
+    return max(head, end)
 
 
 @inline
@@ -546,7 +565,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     # about 1.6 us of a one-order call, and the fifteen blocks they became another 1.8 us.
     blk_i = np.empty(9 * n_nodes + 6 * n_nodes + n_dense + 2 * (max_ms + 1)
                      + max_l * n_rank + max_l * (max_ms + 1) + 16 * (max_l + 1)
-                     + 9 * max_ent_all + n_words, np.int64)
+                     + 9 * max_ent_all + n_words + 2 * n_nodes, np.int64)
     blk_f = np.empty(4 * n_nodes + 2 * n_nodes + n_dense + max_l * n_rank + 4 + (max_l + 1)
                      + 2 * max_ent_all, np.float64)
     at_i = 0
@@ -585,6 +604,11 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     cand_bits = blk_i[at_i:at_i + n_words].view(np.uint64)
     cand_bits[:] = 0
     at_i += n_words
+    # The order's stock lines to prefetch (`_queue_stock_lines`); pf_head..pf_n still due.
+    pf_queue = blk_i[at_i:at_i + 2 * n_nodes]
+    at_i += 2 * n_nodes
+    sell_addr = np.int64(sellable_flat.ctypes.data)  # (uintp + int64 would be a float)
+    res_addr = np.int64(reserved_flat.ctypes.data)
     sc_capc = node_rows_i[6]
     node_tot = node_rows_i[7]  # a group's usable units per node
     seen = node_rows_i[8]  # a group's nodes with a usable pair, in order of first pair
@@ -643,15 +667,10 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     ent_rows_f = blk_f[at_f:at_f + 2 * max_ent_all].reshape((2, max_ent_all))
     sc_ent_denom = ent_rows_f[0]
     sc_shp_denom = ent_rows_f[1]
-    # Nothing has asked for the first orders' rows yet (a one-order call is all cold): the
-    # bitmap and SKU rows of orders 0 and 1, then order 0's stock lines, which wait for its
-    # bitmap rows once but then load together instead of one miss at a time in the scan.
+    # Nothing has asked for the first orders' SKU rows yet (a one-order call is all cold).
     for o in range(min(n_orders, 2)):
         _prefetch_sku_rows(ln_sku, ord_line_off[o], ord_line_off[o + 1], stocked_flat, n_words,
                            sku_kind, sku_weight, sku_hazmat, sup_offsets)
-    if n_orders > 0:
-        _prefetch_stock_lines(ln_sku, ord_line_off[0], ord_line_off[1], stocked, sellable_flat,
-                              reserved_flat, n_nodes)
     n_rec = 0
     n_shp = 0
     rec_off[0] = 0
@@ -659,15 +678,20 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     for o in range(n_orders):
         l0 = ord_line_off[o]
         n_l = ord_line_off[o + 1] - l0
-        # Start loading what the next orders read while this one computes: the SKU rows of
-        # the order after next, and the stock lines of the next order (whose bitmap rows the
-        # previous order asked for). The first orders of a call were asked for before the loop.
+        # Start loading what orders read: the SKU rows of the order after next, and this
+        # order's stock lines (its bitmap rows were asked for two orders ago), the first few
+        # now and then one per node its scan tests, so each SKU's lines arrive while the one
+        # before it is scanned. Lines asked for an order ahead came no sooner than unasked
+        # ones (this VM's caches did not keep them that long), and a burst of an order's few
+        # hundred went mostly unserved. The first orders' SKU rows were asked for before the
+        # loop.
         if o + 2 < n_orders:
             _prefetch_sku_rows(ln_sku, ord_line_off[o + 2], ord_line_off[o + 3], stocked_flat,
                                n_words, sku_kind, sku_weight, sku_hazmat, sup_offsets)
-        if o + 1 < n_orders:
-            _prefetch_stock_lines(ln_sku, ord_line_off[o + 1], ord_line_off[o + 2], stocked,
-                                  sellable_flat, reserved_flat, n_nodes)
+        pf_n = _queue_stock_lines(ln_sku, l0, l0 + n_l, stocked, n_nodes, sell_addr, res_addr,
+                                  pf_queue)
+        pf_head = _prefetch_next(pf_queue, 0, min(pf_n, PREFETCH_FIRST), sellable_flat,
+                                 reserved_flat)
         level = ord_level[o]
         policy = ord_policy[o]
         params = ord_params[o]
@@ -933,6 +957,9 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                     pair_g = _grown(pair_g, n_pair, grow)
                     pair_cv = _grown(pair_cv, n_pair, grow)
                 for t in range(n_hit):
+                    if pf_head < pf_n:  # one more queued cell per node tested
+                        pf_head = _prefetch_next(pf_queue, pf_head, pf_head + 1, sellable_flat,
+                                                 reserved_flat)
                     n = hit[t]
                     if cap_left[n] <= 0 or node_caps[n] & need != need:
                         continue
