@@ -279,6 +279,18 @@ class Engine:
         r_backorder = kern.R_BACKORDER
         dest_customer = kern.DEST_CUSTOMER
         dest_digital = kern.DEST_DIGITAL
+        # Column numbers as locals: a `kern.X` read is a global and an attribute lookup, and
+        # the loops below made two dozen per order (5-line orders: 4.44 -> 4.28 us each).
+        s_node, s_dest = kern.S_NODE, kern.S_DEST
+        s_ful, s_zone = kern.S_FULFILLMENT, kern.S_ZONE_IDX
+        s_transit, s_offset = kern.S_TRANSIT, kern.S_OFFSET_DAYS
+        sf_distance, sf_weight, sf_ship, sf_handling = (kern.SF_DISTANCE, kern.SF_WEIGHT,
+                                                        kern.SF_SHIP, kern.SF_HANDLING)
+        c_ship, c_handling, c_split, c_unfilled, c_other, c_total = (
+            kern.C_SHIP, kern.C_HANDLING, kern.C_SPLIT, kern.C_UNFILLED, kern.C_OTHER,
+            kern.C_TOTAL)
+        rulesets = p.rulesets
+        n_store_dest = len(store_dest)
         fulfillment = _FULFILLMENT
         reason_of = _REASON
         status_of = _STATUS
@@ -311,33 +323,31 @@ class Engine:
             shipments = []
             for t in range(s0, s1):
                 ti = t * n_shp_i_col
-                node = shp_i[ti + kern.S_NODE]
-                dest = shp_i[ti + kern.S_DEST]
-                ful = shp_i[ti + kern.S_FULFILLMENT]
-                zone_idx = shp_i[ti + kern.S_ZONE_IDX]
+                node = shp_i[ti + s_node]
+                dest = shp_i[ti + s_dest]
+                zone_idx = shp_i[ti + s_zone]
                 tf = t * n_shp_f_col
                 if dest == dest_customer:
                     where = "customer"
                 elif dest == dest_digital:
                     where = "digital"
-                elif dest < len(store_dest):
+                elif dest < n_store_dest:
                     where = store_dest[dest]
                 else:
                     where = "store:" + node_ids[dest]
                 shipments.append(Shipment(
-                    node_ids[node], fulfillment[ful], tuple(by_shipment[t - s0]), where,
-                    zone_number[zone_idx] if zone_idx >= 0 else 0,
-                    shp_f[tf + kern.SF_DISTANCE], shp_i[ti + kern.S_TRANSIT], processing[node],
-                    shp_f[tf + kern.SF_WEIGHT], shp_f[tf + kern.SF_SHIP],
-                    shp_f[tf + kern.SF_HANDLING], shp_i[ti + kern.S_OFFSET_DAYS]))
+                    node_ids[node], fulfillment[shp_i[ti + s_ful]], tuple(by_shipment[t - s0]),
+                    where, zone_number[zone_idx] if zone_idx >= 0 else 0,
+                    shp_f[tf + sf_distance], shp_i[ti + s_transit], processing[node],
+                    shp_f[tf + sf_weight], shp_f[tf + sf_ship], shp_f[tf + sf_handling],
+                    shp_i[ti + s_offset]))
             c = o * n_cost_col
-            rs = p.rulesets[o]
+            rs = rulesets[o]
             decision = Decision(
                 order.order_id, status_of[status[o]], tuple(shipments), tuple(backorders),
                 tuple(unfilled),
-                CostTotals(costs[c + kern.C_SHIP], costs[c + kern.C_HANDLING],
-                           costs[c + kern.C_SPLIT], costs[c + kern.C_UNFILLED],
-                           costs[c + kern.C_OTHER], costs[c + kern.C_TOTAL]),
+                CostTotals(costs[c + c_ship], costs[c + c_handling], costs[c + c_split],
+                           costs[c + c_unfilled], costs[c + c_other], costs[c + c_total]),
                 rs.name, rs.version, version, optimal[o] != 0, lower_bound[o])
             if order.explain:
                 decision = explain_candidates(self, p, o, decision)
