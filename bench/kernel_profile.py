@@ -12,6 +12,14 @@ as an object file, whose line table maps a sample's offset in its function to a 
 
 Read the line figures as neighbourhoods, not exact lines: optimised code moves and merges
 instructions, and a sample lands on the instruction after a stall. Function shares are exact.
+
+The object file is the same module compiled again, and its machine code need not be the code
+that ran: on 2026-12-07 (numba 0.68) route_orders' two builds shared 6% of their bytes and
+parted ways at its 231st instruction, so offsets into one named lines of the other. The tool
+checks each sampled function: where the object's instruction at a sampled offset is not the
+one that ran, it says so, leaves that function out of the line table and prints its hottest
+instructions as they ran instead (disassembled from memory: the sample lands after a stalled
+instruction, so read the one before it too).
 Needs `perf` and `objdump` (Debian: linux-perf, binutils) and permission to sample one's own
 process (`/proc/sys/kernel/perf_event_paranoid` at most 2).
 """
@@ -27,6 +35,7 @@ os.environ["OMNIROUTE_KERNEL_CACHE"] = "off"
 import argparse
 import bisect
 import collections
+import ctypes
 import functools
 import linecache
 import re
@@ -48,6 +57,7 @@ from omniroute.engine._numba import compiled_libraries, line_tables_only
 _FUNCTION = re.compile(r"^([0-9a-f]+) <(.+)>:$")
 _ROW = re.compile(r"^(\S+\.py)\s+(\d+)\s+(0x[0-9a-f]+|\d+)\b")  # objdump's decoded lines
 _MANGLED_TAIL = re.compile(r"B\d+v\d+B.*$")  # numba's specialisation suffix
+_INSTRUCTION = re.compile(r"^\s+([0-9a-f]+):\s+(\S+)")  # objdump --no-show-raw-insn rows
 _SOURCES = Path(kern.__file__).parent
 
 
@@ -68,13 +78,21 @@ class LineTable:
 
     def __init__(self, objects: list[Path]) -> None:
         self._start: dict[str, tuple[int, int]] = {}  # function -> (object, start)
+        self.instructions: dict[str, dict[int, str]] = {}
+        """function -> offset -> mnemonic, as the object has them"""
         self._rows: list[tuple[list[int], list[tuple[str, int]]]] = []
         for k, obj in enumerate(objects):
             listing = subprocess.run(["objdump", "-d", "--no-show-raw-insn", str(obj)],
                                      check=True, capture_output=True, text=True).stdout
+            function = ""
             for line in listing.splitlines():
                 if m := _FUNCTION.match(line):
-                    self._start[m.group(2)] = (k, int(m.group(1), 16))
+                    function = m.group(2)
+                    self._start[function] = (k, int(m.group(1), 16))
+                    self.instructions[function] = {}
+                elif function and (m := _INSTRUCTION.match(line)):
+                    offset = int(m.group(1), 16) - self._start[function][1]
+                    self.instructions[function][offset] = m.group(2)
             decoded = subprocess.run(["objdump", "--wide", "--dwarf=decodedline", str(obj)],
                                      check=True, capture_output=True, text=True).stdout
             # By address only: rows sharing one keep their table order, the last one applying.
@@ -92,6 +110,20 @@ class LineTable:
         if i < 0 or places[i][1] == 0:
             return ("?", 0)
         return places[i]
+
+
+def _ran(address: int, size: int, work: Path) -> dict[int, str]:
+    """Offset -> instruction text of the machine code at `address` (read from this process)."""
+    blob = work / "ran.bin"
+    blob.write_bytes(ctypes.string_at(address, size))
+    listing = subprocess.run(["objdump", "-D", "-b", "binary", "-m", "i386:x86-64",
+                              "--no-show-raw-insn", str(blob)],
+                             check=True, capture_output=True, text=True).stdout
+    code = {}
+    for line in listing.splitlines():
+        if m := re.match(r"^\s+([0-9a-f]+):\s+(.*)$", line):
+            code[int(m.group(1), 16)] = re.sub(r"\s*<.*>$", "", m.group(2))
+    return code
 
 
 def _orders(mix: str, n: int) -> list[Any]:
@@ -156,6 +188,8 @@ def main() -> None:
     addresses = [a for a, _ in starts]
     by_function: collections.Counter[str] = collections.Counter()
     by_line: collections.Counter[tuple[str, int]] = collections.Counter()
+    by_offset: collections.defaultdict[tuple[int, str], collections.Counter[int]] = (
+        collections.defaultdict(collections.Counter))
     total = 0
     for row in script.splitlines():
         fields = row.split(None, 1)
@@ -173,9 +207,23 @@ def main() -> None:
             continue
         address, name = starts[i]
         by_function[_MANGLED_TAIL.sub("", name)] += 1
-        path, line = table.place(name, ip - address)
-        if path != "?":  # numba's runtime (NRT_*) has no line table
-            by_line[(path, line)] += 1
+        by_offset[(address, name)][ip - address] += 1
+    # Each sampled kernel's object code against the code that ran, at the sampled offsets.
+    mismatched: list[tuple[str, dict[int, str], collections.Counter[int]]] = []
+    for (address, name), offsets in by_offset.items():
+        listed = table.instructions.get(name)
+        if not listed:
+            continue  # numba's runtime (NRT_*): no line table
+        ran = _ran(address, max(listed) + 16, work)
+        same = sum(n for off, n in offsets.items()
+                   if off in listed and ran.get(off, "").split(" ")[0] == listed[off])
+        if same < 0.99 * sum(offsets.values()):
+            mismatched.append((name, ran, offsets))
+            continue
+        for off, n in offsets.items():
+            path, line = table.place(name, off)
+            if path != "?":
+                by_line[(path, line)] += n
     print(f"{total} samples over {args.seconds:g} s, {args.orders} orders per call "
           f"({args.mix}); files in {work}")
     print("\nby function")
@@ -185,6 +233,20 @@ def main() -> None:
     for (path, line), n in by_line.most_common(args.top):
         text = linecache.getline(path, line).strip()
         print(f"{100 * n / total:6.1f}%  {Path(path).name}:{line:<5} {text[:80]}")
+    mismatched.sort(key=lambda entry: -sum(entry[2].values()))
+    for name, ran, offsets in mismatched:
+        if sum(offsets.values()) < 0.01 * total:
+            continue
+        print(f"\n{_MANGLED_TAIL.sub('', name)[-60:]}: its object code is not the code that ran, "
+              "so no source lines; hottest instructions as they ran (offset: previous "
+              "instruction / sampled one)")
+        order = sorted(ran)
+        position = {off: i for i, off in enumerate(order)}
+        for off, n in offsets.most_common(args.top):
+            i = position.get(off, 0)
+            before = ran[order[i - 1]] if i > 0 else "?"
+            print(f"{100 * n / total:6.1f}%  {off:#7x}: {before[:45]:45s} / "
+                  f"{ran.get(off, '?')[:45]}")
 
 
 if __name__ == "__main__":
