@@ -671,6 +671,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     for o in range(min(n_orders, 2)):
         _prefetch_sku_rows(ln_sku, ord_line_off[o], ord_line_off[o + 1], stocked_flat, n_words,
                            sku_kind, sku_weight, sku_hazmat, sup_offsets)
+    no_promises = np.zeros(1, np.int64)  # `promised` of an order that allows no backorder
     n_rec = 0
     n_shp = 0
     rec_off[0] = 0
@@ -732,12 +733,16 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
         safety = ord_safety[o]
         # Supply rows of the order's SKUs, packed: slot s's row r is promised[r + shift[s]].
         # (A batch-wide array over all supply rows would have to be zeroed per call.)
+        # Only backorders read it (both places test `ord_backorder`), so an order that allows
+        # none skips the allocation (retail-mix batch 10.9 -> 10.4 us per order).
         shift = sc_shift
-        n_prom = 0
-        for s in range(k):
-            shift[s] = n_prom - sup_offsets[slot_sku[s]]
-            n_prom += sup_offsets[slot_sku[s] + 1] - sup_offsets[slot_sku[s]]
-        promised = np.zeros(max(n_prom, 1), np.int64)
+        promised = no_promises
+        if ord_backorder[o] != 0:
+            n_prom = 0
+            for s in range(k):
+                shift[s] = n_prom - sup_offsets[slot_sku[s]]
+                n_prom += sup_offsets[slot_sku[s] + 1] - sup_offsets[slot_sku[s]]
+            promised = np.zeros(max(n_prom, 1), np.int64)
         # Stock this order took so far (see `_atp_at`): one row per allocation of stock.
         max_used = n_l * (max(max_nodes, 1) + 2) + 2
         used_slot = sc_used_slot[:max_used]
