@@ -20,6 +20,7 @@ checks each sampled function: where the object's instruction at a sampled offset
 one that ran, it says so, leaves that function out of the line table and prints its hottest
 instructions as they ran instead (disassembled from memory: the sample lands after a stalled
 instruction, so read the one before it too).
+
 Needs `perf` and `objdump` (Debian: linux-perf, binutils) and permission to sample one's own
 process (`/proc/sys/kernel/perf_event_paranoid` at most 2).
 """
@@ -57,7 +58,7 @@ from omniroute.engine._numba import compiled_libraries, line_tables_only
 _FUNCTION = re.compile(r"^([0-9a-f]+) <(.+)>:$")
 _ROW = re.compile(r"^(\S+\.py)\s+(\d+)\s+(0x[0-9a-f]+|\d+)\b")  # objdump's decoded lines
 _MANGLED_TAIL = re.compile(r"B\d+v\d+B.*$")  # numba's specialisation suffix
-_INSTRUCTION = re.compile(r"^\s+([0-9a-f]+):\s+(\S+)")  # objdump --no-show-raw-insn rows
+_INSTRUCTION = re.compile(r"^\s+([0-9a-f]+):\s+(\S.*)$")  # objdump --no-show-raw-insn rows
 _SOURCES = Path(kern.__file__).parent
 
 
@@ -92,7 +93,7 @@ class LineTable:
                     self.instructions[function] = {}
                 elif function and (m := _INSTRUCTION.match(line)):
                     offset = int(m.group(1), 16) - self._start[function][1]
-                    self.instructions[function][offset] = m.group(2)
+                    self.instructions[function][offset] = m.group(2).split()[0]
             decoded = subprocess.run(["objdump", "--wide", "--dwarf=decodedline", str(obj)],
                                      check=True, capture_output=True, text=True).stdout
             # By address only: rows sharing one keep their table order, the last one applying.
@@ -121,7 +122,7 @@ def _ran(address: int, size: int, work: Path) -> dict[int, str]:
                              check=True, capture_output=True, text=True).stdout
     code = {}
     for line in listing.splitlines():
-        if m := re.match(r"^\s+([0-9a-f]+):\s+(.*)$", line):
+        if m := _INSTRUCTION.match(line):
             code[int(m.group(1), 16)] = re.sub(r"\s*<.*>$", "", m.group(2))
     return code
 

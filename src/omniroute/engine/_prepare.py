@@ -159,13 +159,13 @@ class Preparer:
         # never change in place: a state with new SKUs has new arrays and a new Preparer.
         self._digital = frozenset(np.flatnonzero(state.skus.kind == SKU_DIGITAL).tolist())
 
-    def ruleset_for(self, order: Order, prefix: str | None = None) -> RulesetParams:
-        """The order's resolved ruleset; errors name its fields under `prefix` (formatted by
-        the caller only when needed: None is '')."""
+    def ruleset_for(self, order: Order, batch: bool, o: int) -> RulesetParams:
+        """Order o's resolved ruleset, cached per (ruleset, channel); errors name its fields."""
         key = (order.ruleset, order.channel)
         cached = self._rulesets.get(key)
         if cached is None:
-            cached = find_ruleset(self.state.rules, order.ruleset, order.channel, prefix or "")
+            cached = find_ruleset(self.state.rules, order.ruleset, order.channel,
+                                  _prefix(batch, o))
             self._rulesets[key] = cached
         return cached
 
@@ -211,9 +211,7 @@ class Preparer:
                                       f"expected one of {sorted(levels)}")
             if order.max_shipments < 0:
                 raise InvalidArgument(f"{_prefix(batch, o)}max_shipments", "must be >= 0")
-            rs = self._rulesets.get((order.ruleset, order.channel))
-            if rs is None:
-                rs = self.ruleset_for(order, _prefix(batch, o))
+            rs = self.ruleset_for(order, batch, o)
             lines = order.lines
             if not lines:
                 raise InvalidArgument(f"{_prefix(batch, o)}lines",
