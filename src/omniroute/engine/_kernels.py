@@ -397,17 +397,23 @@ def _queue_stock_lines(ln_sku, i0, i1, stocked, n_nodes, sell_addr, res_addr, qu
         if sku < 0:
             continue
         row = sku * n_nodes
-        straddles = ((sell_addr + 4 * row) | (res_addr + 4 * row)) & 63 != 0
+        last = row + n_nodes - 1
+        straddles = (np.int64(1) if ((sell_addr + 4 * row) | (res_addr + 4 * row)) & 63 != 0
+                     else np.int64(0))
         for w in range(n_words):
+            if n + 8 > cap:  # a word adds at most 8 (the queue only paces prefetches)
+                break
             word = stocked[sku, w]
+            # Branch-free: whether a 16-node cell holds a stocked node follows the data (about
+            # every other store cell), so each cell is written and kept by adding its flag.
             for j in range(4):
-                if (word >> np.uint64(16 * j)) & np.uint64(0xFFFF) != 0 and n + 2 <= cap:
-                    cell = row + w * 64 + 16 * j
-                    queue[n] = cell
-                    n += 1
-                    if straddles:
-                        queue[n] = min(cell + 15, row + n_nodes - 1)
-                        n += 1
+                has = (np.int64(1) if (word >> np.uint64(16 * j)) & np.uint64(0xFFFF) != 0
+                       else np.int64(0))
+                cell = row + w * 64 + 16 * j
+                queue[n] = cell
+                n += has
+                queue[n] = min(cell + 15, last)
+                n += has & straddles
     return n
 
 
@@ -1037,7 +1043,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                 # spares building and searching their dense columns. Pairs are offered in node
                 # order per SKU, as `_solve` would offer its candidates.
                 kk = max(max_nodes, 1)
-                _clear_single_ranks(gd, kk, top_c)
+                _clear_single_ranks(gd, kk, top_c, top_v)
                 for t in range(n_pair):
                     n = pair_n[t]
                     g = pair_g[t]
@@ -1052,12 +1058,14 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                 # Candidates by node index (the search breaks ties by candidate order): set as bits
                 # of a node bitmap and read back in order, which sorts them for free (`np.sort`
                 # of the list measured 4% of the kernel).
-                for t in range(n_pair):
+                for t in range(n_pair):  # branch-free: which pairs go follows the data
                     n = pair_n[t]
-                    if cand_cnt[n] == 1 and gd[pair_g[t]] <= PRUNE_MAX_UNITS and cand_flag[n] == 0:
-                        pair_g[t] = -1  # pruned
-                    else:
-                        cand_bits[n >> 6] |= np.uint64(1) << np.uint64(n & 63)
+                    g = pair_g[t]
+                    pruned = ((cand_cnt[n] == 1) & (gd[g] <= PRUNE_MAX_UNITS)
+                              & (cand_flag[n] == 0))
+                    keep = np.uint64(0) if pruned else np.uint64(1)
+                    pair_g[t] = -1 if pruned else g
+                    cand_bits[n >> 6] |= keep << np.uint64(n & 63)
                     # Reset for the next group as we go: a node with one pair is done with it,
                     # and one with several only needs its bit, which a count of 0 still sets.
                     cand_cnt[n] = 0

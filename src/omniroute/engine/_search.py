@@ -405,29 +405,37 @@ def _empty_cost(d, pu):
 
 
 @inline
-def _sort_by_key(idx, n, keys):
-    """Stable in-place sort of idx[:n] by keys[idx[i]] (ties keep their order).
+def _sort_by_key(idx, n, keys, buf):
+    """Stable in-place sort of idx[:n] by keys[idx[i]] (ties keep their order); buf[:n] is
+    scratch for the keys.
 
     Insertion sort: after the single-SKU reduction a group keeps a few dozen candidates,
     already in index order and mostly in key order (DCs first); `np.argsort(kind="mergesort")`
     measured a tenth of the routing time here, mostly its allocations and generic merging.
+    The keys move with the indices in `buf`, so the inner loop reads no key through an index.
     """
+    for i in range(n):
+        buf[i] = keys[idx[i]]
     for i in range(1, n):
         v = idx[i]
-        kv = keys[v]
+        kv = buf[i]
         j = i - 1
-        while j >= 0 and keys[idx[j]] > kv:
+        while j >= 0 and buf[j] > kv:
             idx[j + 1] = idx[j]
+            buf[j + 1] = buf[j]
             j -= 1
         idx[j + 1] = v
+        buf[j + 1] = kv
 
 
 @inline
-def _clear_single_ranks(d, kk, top_c):
-    """Empty the per-(SKU, unit count) lists of `_rank_single` (kk = max_nodes entries each)."""
+def _clear_single_ranks(d, kk, top_c, top_v):
+    """Empty the per-(SKU, unit count) lists of `_rank_single` (kk = max_nodes entries each):
+    no candidate, at an infinite cost, so any real cost goes before an empty entry."""
     for s in range(d.shape[0]):
         for t in range(min(d[s], PRUNE_MAX_UNITS) * kk):
             top_c[s, t] = -1
+            top_v[s, t] = INF
 
 
 @inline
@@ -438,11 +446,12 @@ def _rank_single(top_c, top_v, s, c, x_max, f, cv, kk):
     for x in range(x_max):
         v = f + (x + 1) * cv
         last = x * kk + kk - 1
-        # Strictly better than the list's last entry; then shift it into place.
-        if top_c[s, last] >= 0 and v >= top_v[s, last]:
+        # Strictly better than the list's last entry (an empty one is infinite); then shift
+        # it into place.
+        if v >= top_v[s, last]:
             continue
         pos = last
-        while pos > x * kk and (top_c[s, pos - 1] < 0 or v < top_v[s, pos - 1]):
+        while pos > x * kk and v < top_v[s, pos - 1]:
             top_c[s, pos] = top_c[s, pos - 1]
             top_v[s, pos] = top_v[s, pos - 1]
             pos -= 1
@@ -519,7 +528,7 @@ def _prune_single_sku(d, a, cvar, fixed, capc, max_nodes, n_sup, sup_sum, top_c,
     """
     nc = a.shape[1]
     kk = max_nodes
-    _clear_single_ranks(d, kk, top_c)
+    _clear_single_ranks(d, kk, top_c, top_v)
     for c in range(nc):
         if n_sup[c] != 1:
             continue
@@ -564,7 +573,7 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, r
     n_rank = PRUNE_MAX_UNITS * mn1
     wi = np.empty(4 * nc + 5 * k + 2 * mn1 + HEURISTIC_STARTS + 2 + k * (n_rank + mn1),
                   np.int64)
-    wf = np.empty(nc + k + k * n_rank, np.float64)
+    wf = np.empty(2 * nc + k + k * n_rank, np.float64)
     n_sup = wi[0:nc]
     sup_sum = wi[nc:2 * nc]
     cand = wi[2 * nc:3 * nc]
@@ -587,6 +596,7 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, r
     single_cost = wf[0:nc]
     cmin = wf[nc:nc + k]
     top_v = wf[nc + k:nc + k + k * n_rank].reshape((k, n_rank))
+    sort_keys = wf[nc + k + k * n_rank:2 * nc + k + k * n_rank]
     # Rows outer, candidates inner and branch-free: this loop vectorises (a per-candidate
     # scan of its column with an early exit measured 2 us a group in mispredicted branches).
     n_sup[:] = 0
@@ -635,12 +645,14 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, r
     suma[:] = 0
     maxa[:] = 0
     cmin[:] = INF
+    # Branch-free (a is never negative): whether a candidate ships a SKU follows the data, and
+    # as a branch it was mispredicted for about every other cell.
     for s in range(k):
         for c in range(nc):
-            if a[s, c] > 0:
-                suma[s] += a[s, c]
-                maxa[s] = max(maxa[s], a[s, c])
-                cmin[s] = min(cmin[s], cvar[s, c])
+            q = a[s, c]
+            suma[s] += q
+            maxa[s] = max(maxa[s], q)
+            cmin[s] = min(cmin[s], cvar[s, c] if q > 0 else INF)
     t_glob = 0.0
     for s in range(k):
         fill = min(d[s], suma[s])
@@ -655,7 +667,7 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, r
                 cand[n] = c
                 n += 1
         if n <= INSERTION_SORT_MAX:
-            _sort_by_key(cand, n, fixed)
+            _sort_by_key(cand, n, fixed, sort_keys)
         else:  # quadratic insertion would cost more than the generic sort's allocations
             keys = np.empty(n, np.float64)
             for i in range(n):
@@ -674,11 +686,11 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, r
             ci = cand[i]
             maybe = np.int64(-1)  # every window slot
             n_ci = 0  # ci's SKUs, listed once for the comparisons
-            for s in range(k):
-                if a[s, ci] > 0:
-                    maybe &= win_ships[s]
-                    ci_sku[n_ci] = s
-                    n_ci += 1
+            for s in range(k):  # branch-free: which SKUs a candidate ships follows the data
+                ships = np.int64(1) if a[s, ci] > 0 else np.int64(0)
+                maybe &= win_ships[s] | (ships - 1)
+                ci_sku[n_ci] = s
+                n_ci += ships
             dominators = 0
             while maybe != 0 and dominators < max_nodes:
                 cj = kept[lowest_set_bit(maybe)]
