@@ -1040,14 +1040,15 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
             else:
                 # `_solve`'s single-SKU reduction (`_prune_single_sku`), on the sparse pairs: most
                 # candidates are stores shipping one SKU of the group, and dropping them here
-                # spares building and searching their dense columns. Pairs are offered in node
-                # order per SKU, as `_solve` would offer its candidates.
+                # spares building and searching their dense columns. Every pair is ranked (a
+                # node shipping several SKUs can take a dropped store's place too); pairs are
+                # offered in node order per SKU, as `_solve` would offer its candidates.
                 kk = max(max_nodes, 1)
                 _clear_single_ranks(gd, kk, top_c, top_v)
                 for t in range(n_pair):
                     n = pair_n[t]
                     g = pair_g[t]
-                    if cand_cnt[n] == 1 and gd[g] <= PRUNE_MAX_UNITS:
+                    if gd[g] <= PRUNE_MAX_UNITS:
                         _rank_single(top_c, top_v, g, n,
                                      min(pair_v[t], cap_left[n], total_units, gd[g]),
                                      node_fixed[n], pair_cv[t], kk)
