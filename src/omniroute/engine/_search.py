@@ -665,10 +665,15 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, r
     optimal = True
     lower = best
     if max_nodes >= 2 and n_useful >= 2 and f1 + f2 + sp + t_glob < best - EPS:
-        # Some pair might beat the best single node: reduce, then search.
+        # Some pair might beat the best single node: reduce, then search. A set of two or more
+        # nodes holding c costs at least fixed[c], the cheapest other fixed cost, one split
+        # penalty and t_glob; a candidate for which that is no better than the best single
+        # node is in no set the search could accept, so it is left out (of the sort, the
+        # dominance test and the search).
         n = 0
         for c in range(nc):
-            if n_sup[c] > 0:
+            f_other = f2 if fixed[c] <= f1 else f1
+            if n_sup[c] > 0 and fixed[c] + f_other + sp + t_glob < best - EPS:
                 cand[n] = c
                 n += 1
         if n <= INSERTION_SORT_MAX:
