@@ -480,8 +480,14 @@ def _group_lines(dest, l0, n_l, ln_group, ln_store, ln_qty, sts_demand,
 # numba call pays per argument, and each small per-batch array costs the wrapper an allocation).
 NF_LAT, NF_LON, NF_HANDLING, NF_PICK = range(4)
 N_NODE_F = 4
-NI_PRIORITY, NI_CAPS, NI_CHANNELS, NI_PROCESSING, NI_STORE_ROW = range(5)
-N_NODE_I = 5
+NI_PRIORITY, NI_CAPS, NI_CHANNELS, NI_PROCESSING, NI_STORE_ROW, NI_SCAN = range(6)
+N_NODE_I = 6
+# `NI_SCAN` packs what the candidate scan tests of a node that never changes: capability bits
+# (below SCAN_KIND_SHIFT), node kind, processing days. One read per pair instead of four
+# arrays (capabilities, kind, the order's kind table, processing days).
+SCAN_CAPS_MASK = 0xFF
+SCAN_KIND_SHIFT = 8
+SCAN_PROCESSING_SHIFT = 16
 OI_POSTAL, OI_CHANNEL_BIT, OI_LEVEL, OI_POLICY, OI_MAX_SHIP, OI_BACKORDER = range(6)
 N_ORD_I = 6
 OF_LAT, OF_LON = range(2)
@@ -534,6 +540,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     node_caps = node_i[NI_CAPS]
     node_channels = node_i[NI_CHANNELS]
     node_processing = node_i[NI_PROCESSING]
+    node_scan = node_i[NI_SCAN]
     n_levels = transit.shape[0]
     band_max = car_f[0]
     base_cost = car_f[1:1 + n_levels]
@@ -710,6 +717,12 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
         channel_bit = ord_channel_bit[o]
         kind_allowed = ord_kind_allowed[o]
         sfs = 1 if params[P_SHIP_FROM_STORE] != 0.0 else 0
+        # The node kinds the scan may use, as bits: the channel's, less stores without
+        # ship-from-store.
+        kinds_ok = 0
+        for kd in range(kind_allowed.shape[0]):
+            if kind_allowed[kd] != 0 and not (kd == KIND_STORE and sfs == 0):
+                kinds_ok |= 1 << kd
         # Distinct known SKUs of the order ("slots"); ATP is per slot and shared by its lines.
         for i in range(n_l):  # one loop for every line-sized scratch that starts filled
             sc_slot_of_line[i] = -1
@@ -972,24 +985,24 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                         pf_head = _prefetch_next(pf_queue, pf_head, pf_head + 1, sellable_flat,
                                                  reserved_flat)
                     n = hit[t]
-                    if cap_left[n] <= 0 or node_caps[n] & need != need:
+                    word = node_scan[n]
+                    if cap_left[n] <= 0 or word & need != need:
                         continue
                     # Rules 1-3 (what the ship capability test above leaves of them).
-                    if (node_enabled[n] == 0 or kind_allowed[node_kind[n]] == 0
-                            or (node_channels[n] >> channel_bit) & 1 == 0
-                            or (node_kind[n] == KIND_STORE and sfs == 0)):
+                    kind_n = (word >> SCAN_KIND_SHIFT) & 0xFF
+                    if (node_enabled[n] == 0 or (kinds_ok >> kind_n) & 1 == 0
+                            or (node_channels[n] >> channel_bit) & 1 == 0):
                         continue
                     z = zone_row[n]
                     days = transit[level, z]
                     if not mto:
-                        days += node_processing[n]
+                        days += word >> SCAN_PROCESSING_SHIFT
                     if days > limit:
                         continue
                     if mto:
                         q = gd[g]
                     else:
-                        q = _atp_now(on_hand[0, sku, n], reserved[sku, n],
-                                     safety[node_kind[n]])
+                        q = _atp_now(on_hand[0, sku, n], reserved[sku, n], safety[kind_n])
                         if n_used > 0:
                             q = _less_taken(q, row, n, used_slot, used_node, used_qty, n_used)
                         q = min(q, gd[g])

@@ -105,9 +105,15 @@ def pack_static(state: EngineState, previous: StaticArrays | None = None) -> Sta
     receiving = np.flatnonzero(nodes.capability_mask & kern.CAP_SHIP_TO_STORE)
     store_row = np.full(len(nodes.kind), -1, np.int64)
     store_row[receiving] = np.arange(len(receiving))
+    caps = nodes.capability_mask.astype(np.int64)
+    if (caps & ~np.int64(kern.SCAN_CAPS_MASK)).any():
+        raise ValueError("nodes.capability_mask has bits the kernel does not know")
+    # The candidate scan's one read per node for its static tests (`kern.NI_SCAN`).
+    scan_word = (caps | (nodes.kind.astype(np.int64) << kern.SCAN_KIND_SHIFT)
+                 | (nodes.processing_days.astype(np.int64) << kern.SCAN_PROCESSING_SHIFT))
     node_i = np.ascontiguousarray(np.stack(
-        [nodes.priority, nodes.capability_mask, nodes.channel_mask, nodes.processing_days,
-         store_row]).astype(np.int64))
+        [nodes.priority, caps, nodes.channel_mask, nodes.processing_days, store_row,
+         scan_word]).astype(np.int64))
     car_f = np.ascontiguousarray(np.concatenate(
         [car.band_max_km[None, :], car.base_cost, car.per_kg_cost]).astype(np.float64))
     if (previous is not None and np.array_equal(previous.node_f[:2], node_f[:2])
