@@ -390,7 +390,7 @@ def _queue_stock_lines(ln_sku, i0, i1, stocked, n_nodes, sell_addr, res_addr, qu
     nodes with any stocked (64 bytes of int32), and the group's last cell too when the row
     does not start on a line (1,000 nodes: every other SKU's), so both lines it spans come."""
     n_words = stocked.shape[1]
-    n = 0
+    n = np.int64(0)
     cap = queue.shape[0]
     for i in range(i0, i1):
         sku = ln_sku[i]

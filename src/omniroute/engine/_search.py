@@ -695,7 +695,7 @@ def _solve(d, a, cvar, fixed, capc, pu, sp, max_nodes, exact_max_skus, budget, r
         for i in range(n):
             ci = cand[i]
             maybe = np.int64(-1)  # every window slot
-            n_ci = 0  # ci's SKUs, listed once for the comparisons
+            n_ci = np.int64(0)  # ci's SKUs, listed once for the comparisons
             for s in range(k):  # branch-free: which SKUs a candidate ships follows the data
                 ships = np.int64(1) if a[s, ci] > 0 else np.int64(0)
                 maybe &= win_ships[s] | (ships - 1)
