@@ -991,18 +991,18 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                         pf_head = _prefetch_next(pf_queue, pf_head, pf_head + 1, sellable_flat,
                                                  reserved_flat)
                     n = hit[t]
-                    word = node_scan[n]
-                    if cap_left[n] <= 0 or word & need != need:
+                    scan_w = node_scan[n]
+                    if cap_left[n] <= 0 or scan_w & need != need:
                         continue
                     # Rules 1-3 (what the ship capability test above leaves of them).
-                    kind_n = (word >> SCAN_KIND_SHIFT) & 0xFF
+                    kind_n = (scan_w >> SCAN_KIND_SHIFT) & 0xFF
                     if (node_enabled[n] == 0 or (kinds_ok >> kind_n) & 1 == 0
                             or (node_channels[n] >> channel_bit) & 1 == 0):
                         continue
                     z = zone_row[n]
                     days = transit[level, z]
                     if not mto:
-                        days += word >> SCAN_PROCESSING_SHIFT
+                        days += scan_w >> SCAN_PROCESSING_SHIFT
                     if days > limit:
                         continue
                     if mto:
