@@ -172,7 +172,7 @@ def main() -> None:
 
     def route_until_stopped() -> None:
         while not stop.is_set():
-            kern.route_orders(*call)
+            kern.route_by_table(*call)
 
     router = threading.Thread(target=route_until_stopped)
     router.start()

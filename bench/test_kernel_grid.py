@@ -3,7 +3,7 @@
 One axis at a time around the 1,000-node x 100,000-SKU network of `conftest.py` (a full cross
 would need a 5,000 x 1,000,000 network, 20 GB of sellable stock alone): 100, 1,000 and 5,000
 nodes at 100,000 SKUs; 10,000, 100,000 and 1,000,000 SKUs at 1,000 nodes. On each, orders of 1,
-5 and 20 lines: 200 different orders in one `route_orders` call, so Python's call overhead is
+5 and 20 lines: 200 different orders in one kernel call, so Python's call overhead is
 spread and every order reads cold stock rows. `extra_info` has the median microseconds per order
 and the network's build and engine times. The smoke run (`--benchmark-disable`) uses 100 and
 200 nodes at 2,000 SKUs.
@@ -60,7 +60,7 @@ def test_route_kernel_grid(benchmark: Any, case: tuple[int, int, int]) -> None:
     prepared = engine._preparer.prepare(orders, batch=True)
     out = engine._run(prepared)
     args = engine.kernel_args(prepared, out)
-    benchmark.pedantic(kern.route_orders, args=args, rounds=5, iterations=1, warmup_rounds=1)
+    benchmark.pedantic(kern.route_by_table, args=args, rounds=5, iterations=1, warmup_rounds=1)
     assert (out.status != 0).all()
     benchmark.extra_info.update(nodes=n_nodes, skus=n_skus, lines=n_lines, **info)
     if benchmark.stats is not None:

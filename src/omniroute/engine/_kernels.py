@@ -39,6 +39,9 @@ from omniroute.engine._numba import (
     u8_1,
     u8_2,
     u64_2,
+    view1,
+    view2,
+    view3,
     void,
 )
 from omniroute.engine._search import (
@@ -1477,3 +1480,41 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
         else:
             cost[C_LOWER_BOUND] = max(0.0, cost[C_TOTAL] - gap)
     return ROUTE_OK
+
+
+ROUTE_STATE_SLOTS: tuple[tuple[str, type, int], ...] = (
+    ("node_f", np.float64, 2), ("node_i", np.int64, 2), ("node_kind", np.int8, 1),
+    ("node_enabled", np.uint8, 1), ("node_daily_cap", np.int64, 1),
+    ("node_cap_used", np.int64, 1), ("sku_kind", np.int8, 1), ("sku_weight", np.float64, 1),
+    ("sku_hazmat", np.uint8, 1), ("on_hand", np.int32, 3), ("reserved", np.int32, 2),
+    ("stocked", np.uint64, 2), ("sup_offsets", np.int64, 1), ("sup_node", np.int32, 1),
+    ("sup_day", np.int32, 1), ("sup_qty", np.int64, 1), ("postal_dist", np.float64, 2),
+    ("postal_zone", np.int8, 2), ("store_dist", np.float64, 2), ("store_zone", np.int8, 2),
+    ("car_f", np.float64, 2), ("transit", np.int64, 2), ("promise", np.int64, 1),
+)
+"""`route_orders`' state arguments, in its order, as the slots of `route_by_table`'s address
+table (`_numba.address_table`); a longer table (the wire path's) starts with these."""
+
+
+@kernel(i64, i64_1, i64,
+        i64_1, i64_2, f64_2, f64_2, u8_2, i64_2, i64_2,
+        i64, i64,
+        i64_2, i64_2, f64_2, i64_2, f64_2)
+def route_by_table(state, digital_node,
+                   ord_line_off, ord_i, ord_f, ord_params, ord_kind_allowed, ord_safety, lines,
+                   exact_max_skus, budget,
+                   rec, shp_i, shp_f, out_i, out_f):
+    """`route_orders` with its state arrays given as one address table (`ROUTE_STATE_SLOTS`):
+    numba's dispatcher pays per argument, and 23 arrays were a twentieth of a one-order call
+    (measured 20.3 -> 19.3 us)."""
+    return route_orders(
+        view2(state, 0, np.float64), view2(state, 1, np.int64), view1(state, 2, np.int8),
+        view1(state, 3, np.uint8), view1(state, 4, np.int64), view1(state, 5, np.int64),
+        view1(state, 6, np.int8), view1(state, 7, np.float64), view1(state, 8, np.uint8),
+        view3(state, 9, np.int32), view2(state, 10, np.int32), view2(state, 11, np.uint64),
+        view1(state, 12, np.int64), view1(state, 13, np.int32), view1(state, 14, np.int32),
+        view1(state, 15, np.int64), view2(state, 16, np.float64), view2(state, 17, np.int8),
+        view2(state, 18, np.float64), view2(state, 19, np.int8), view2(state, 20, np.float64),
+        view2(state, 21, np.int64), view1(state, 22, np.int64), digital_node,
+        ord_line_off, ord_i, ord_f, ord_params, ord_kind_allowed, ord_safety, lines,
+        exact_max_skus, budget, rec, shp_i, shp_f, out_i, out_f)

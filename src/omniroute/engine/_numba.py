@@ -26,8 +26,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from llvmlite import ir  # type: ignore[import-untyped]
-from numba import njit, types
+from numba import carray, njit, types  # type: ignore[attr-defined]
 from numba.core import cgutils
 from numba.core.compiler import Flags
 from numba.cpython.unsafe.numbers import trailing_zeros
@@ -192,3 +194,39 @@ address_as: Any = _address_as
 a table of addresses is one argument where its arrays would be dozens, and numba's dispatcher
 pays about 80 ns per argument (measured: 2.5 us for 32 arrays, the whole of a small kernel's
 work). Whoever builds such a table keeps its arrays alive for as long as it is used."""
+
+
+def address_table(arrays: list[npt.NDArray[Any]], slots: tuple[tuple[str, type, int], ...]
+                  ) -> npt.NDArray[np.int64]:
+    """The address table of `arrays`, read by `view1` / `view2` / `view3`: slot k is
+    `[address, dim0, dim1, dim2]` at `4 k`. Each array is checked against its slot (name,
+    dtype, rank): the kernel views memory by address, so a wrong dtype, rank or layout would
+    read garbage."""
+    if len(arrays) != len(slots):
+        raise ValueError(f"{len(arrays)} arrays for {len(slots)} slots")
+    table = np.zeros(4 * len(slots), np.int64)
+    for k, (array, (name, dtype, ndim)) in enumerate(zip(arrays, slots, strict=True)):
+        if array.dtype != dtype or array.ndim != ndim or not array.flags.c_contiguous:
+            raise ValueError(f"{name} is {array.dtype}{array.shape} "
+                             f"(C-contiguous: {array.flags.c_contiguous}), "
+                             f"expected a C-contiguous {np.dtype(dtype)} array of rank {ndim}")
+        table[4 * k] = array.ctypes.data
+        table[4 * k + 1:4 * k + 1 + ndim] = array.shape
+    return table
+
+
+@inline
+def view1(table, k, dtype):  # type: ignore[no-untyped-def]
+    """Slot k of an `address_table` as the 1-D array of `dtype` it was built from."""
+    return carray(address_as(table[4 * k], dtype), (table[4 * k + 1],))
+
+
+@inline
+def view2(table, k, dtype):  # type: ignore[no-untyped-def]
+    return carray(address_as(table[4 * k], dtype), (table[4 * k + 1], table[4 * k + 2]))
+
+
+@inline
+def view3(table, k, dtype):  # type: ignore[no-untyped-def]
+    return carray(address_as(table[4 * k], dtype),
+                  (table[4 * k + 1], table[4 * k + 2], table[4 * k + 3]))

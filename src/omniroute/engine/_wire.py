@@ -25,7 +25,18 @@ import numpy as np
 from numba import carray, types  # type: ignore[attr-defined]
 
 from omniroute.engine import _kernels as kern
-from omniroute.engine._numba import address_as, helper, i64, i64_1, inline, kernel, u8_1
+from omniroute.engine._numba import (
+    address_as,
+    helper,
+    i64,
+    i64_1,
+    inline,
+    kernel,
+    prefetch,
+    u8_1,
+    view1,
+    view2,
+)
 
 u8_1_ro = types.Array(types.uint8, 1, "C", readonly=True)
 """A request buffer: `np.frombuffer` of the bytes gRPC hands over is read-only."""
@@ -76,10 +87,15 @@ def build_table(keys, key_off, slots):
 
 
 @inline
-def _lookup(buf, lo, hi, keys, key_off, slots):
-    """Index of the key equal to buf[lo:hi], or -1."""
-    mask = np.uint64(len(slots) - 1)
-    s = _hash(buf, lo, hi) & mask
+def _slot(buf, lo, hi, slots):
+    """The slot where a search for the key buf[lo:hi] starts."""
+    return np.int64(_hash(buf, lo, hi) & np.uint64(len(slots) - 1))
+
+
+@inline
+def _lookup_from(buf, lo, hi, keys, key_off, slots, s):
+    """Index of the key equal to buf[lo:hi], searched from its slot `s`, or -1."""
+    mask = np.int64(len(slots) - 1)
     n = hi - lo
     while True:
         i = slots[s]
@@ -94,7 +110,58 @@ def _lookup(buf, lo, hi, keys, key_off, slots):
                     break
             if same:
                 return i
-        s = (s + np.uint64(1)) & mask
+        s = (s + 1) & mask
+
+
+@inline
+def _lookup(buf, lo, hi, keys, key_off, slots):
+    """Index of the key equal to buf[lo:hi], or -1."""
+    return _lookup_from(buf, lo, hi, keys, key_off, slots, _slot(buf, lo, hi, slots))
+
+
+@inline
+def _resolve_skus(buf, first, end, line_spans, sku_keys, sku_off, sku_slots, sku_kind, lines):
+    """Look up the SKUs of lines first..end and set their groups; False if a line's
+    fulfilment does not fit its SKU (the order declines).
+
+    Each line holds its SKU's hash slot and its fulfilment (set while its message was read).
+    A lookup is three dependent reads (slot, key offsets, key bytes) into tables of megabytes
+    that are mostly cold, and the SKU's kind a fourth; asked for a step at a time for all of
+    an order's lines, its lines wait for each step together instead of one after another.
+    """
+    for j in range(first, end):  # the slots were asked for as the lines were read
+        i = sku_slots[lines[kern.LN_SKU, j]]
+        if i >= 0:
+            prefetch(sku_off, i)
+            prefetch(sku_kind, i)
+    for j in range(first, end):
+        i = sku_slots[lines[kern.LN_SKU, j]]
+        if i >= 0 and sku_off[i] < len(sku_keys):
+            prefetch(sku_keys, sku_off[i])
+    for j in range(first, end):
+        lo = line_spans[j, LS_SKU]
+        hi = line_spans[j, LS_SKU_END]
+        sku = _lookup_from(buf, lo, hi, sku_keys, sku_off, sku_slots, lines[kern.LN_SKU, j])
+        ful = lines[kern.LN_GROUP, j]
+        if sku < 0:
+            if ful == kern.F_SHIP or ful == kern.F_STS:
+                group = kern.G_UNKNOWN_SHIPPED
+            else:
+                group = kern.G_UNKNOWN_OTHER
+        elif sku_kind[sku] == kern.SKU_DIGITAL:
+            group = kern.G_DIGITAL
+            lines[kern.LN_STORE, j] = -1
+        elif ful == kern.F_DIGITAL:
+            return False
+        elif ful == kern.F_PICKUP:
+            group = kern.G_PICKUP
+        elif ful == kern.F_STS:
+            group = kern.G_STS
+        else:
+            group = kern.G_CUSTOMER
+        lines[kern.LN_SKU, j] = sku
+        lines[kern.LN_GROUP, j] = group
+    return True
 
 
 @inline
@@ -291,33 +358,19 @@ def decode_orders(buf, msgs, sku_keys, sku_off, sku_slots, node_keys, node_off, 
                         break
                     if ful == 0:
                         ful = np.int64(kern.F_SHIP)
-                    sku = _lookup(buf, l_sku_lo, l_sku_hi, sku_keys, sku_off, sku_slots)
                     store = -1
                     if ful == kern.F_PICKUP or ful == kern.F_STS:
                         store = _lookup(buf, st_lo, st_hi, node_keys, node_off, node_slots)
                         if store < 0 or node_kind[store] != kern.KIND_STORE:
                             ok = False
                             break
-                    if sku < 0:
-                        if ful == kern.F_SHIP or ful == kern.F_STS:
-                            group = kern.G_UNKNOWN_SHIPPED
-                        else:
-                            group = kern.G_UNKNOWN_OTHER
-                    elif sku_kind[sku] == kern.SKU_DIGITAL:
-                        group = kern.G_DIGITAL
-                        store = -1
-                    elif ful == kern.F_DIGITAL:
-                        ok = False
-                        break
-                    elif ful == kern.F_PICKUP:
-                        group = kern.G_PICKUP
-                    elif ful == kern.F_STS:
-                        group = kern.G_STS
-                    else:
-                        group = kern.G_CUSTOMER
-                    lines[kern.LN_SKU, n_line] = sku
+                    # The SKU is looked up once the whole message is read (`_resolve_skus`);
+                    # until then the line holds its hash slot (asked for now) and fulfilment.
+                    sku_slot = _slot(buf, l_sku_lo, l_sku_hi, sku_slots)
+                    prefetch(sku_slots, sku_slot)
+                    lines[kern.LN_SKU, n_line] = sku_slot
+                    lines[kern.LN_GROUP, n_line] = ful
                     lines[kern.LN_QTY, n_line] = qty
-                    lines[kern.LN_GROUP, n_line] = group
                     lines[kern.LN_STORE, n_line] = store
                     line_spans[n_line, LS_ID] = l_id_lo
                     line_spans[n_line, LS_ID_END] = l_id_hi
@@ -342,6 +395,9 @@ def decode_orders(buf, msgs, sku_keys, sku_off, sku_slots, node_keys, node_off, 
                     ok = False  # reserve, explain, unknown fields: the Python path
             else:
                 ok = False
+        if ok:
+            ok = _resolve_skus(buf, first, n_line, line_spans, sku_keys, sku_off, sku_slots,
+                               sku_kind, lines)
         if ok:
             ok = bool(oid_hi > oid_lo and ch_hi > ch_lo and n_line > first
                       and 0 <= policy <= kern.FILL_OR_KILL and max_shipments >= 0
@@ -646,20 +702,13 @@ def encode_responses(buf, status, spans, line_spans, line_off, rec, shp_i, shp_f
 
 
 # --- the entry kernel ----------------------------------------------------------------------
-# `route_wire` takes its arrays as two address tables (`_numba.address_as`): slot k of a
-# table is `[address, dim0, dim1, dim2]` at `4 k`. `STATE_SLOTS` / `SCRATCH_SLOTS` give each
-# slot's dtype and rank; the wrapper (engine/wire.py) checks every array against them.
+# `route_wire` takes its arrays as two address tables (`_numba.address_table`).
+# `STATE_SLOTS` / `SCRATCH_SLOTS` give each slot's dtype and rank; the wrapper
+# (engine/wire.py) checks every array against them. The state table starts with
+# `route_by_table`'s, which it is handed whole.
 
 STATE_SLOTS: tuple[tuple[str, type, int], ...] = (
-    # route_orders' state arguments, in its order
-    ("node_f", np.float64, 2), ("node_i", np.int64, 2), ("node_kind", np.int8, 1),
-    ("node_enabled", np.uint8, 1), ("node_daily_cap", np.int64, 1),
-    ("node_cap_used", np.int64, 1), ("sku_kind", np.int8, 1), ("sku_weight", np.float64, 1),
-    ("sku_hazmat", np.uint8, 1), ("on_hand", np.int32, 3), ("reserved", np.int32, 2),
-    ("stocked", np.uint64, 2), ("sup_offsets", np.int64, 1), ("sup_node", np.int32, 1),
-    ("sup_day", np.int32, 1), ("sup_qty", np.int64, 1), ("postal_dist", np.float64, 2),
-    ("postal_zone", np.int8, 2), ("store_dist", np.float64, 2), ("store_zone", np.int8, 2),
-    ("car_f", np.float64, 2), ("transit", np.int64, 2), ("promise", np.int64, 1),
+    *kern.ROUTE_STATE_SLOTS,
     ("version", np.int64, 1),
     ("scalars", np.int64, 1),  # SC_* below
     # string tables
@@ -700,22 +749,6 @@ NO_ROOM_CODE = -2
 """A scratch array is too small; `need` says how big each must be."""
 
 
-@inline
-def _v1(table, k, dtype):
-    return carray(address_as(table[4 * k], dtype), (table[4 * k + 1],))
-
-
-@inline
-def _v2(table, k, dtype):
-    return carray(address_as(table[4 * k], dtype), (table[4 * k + 1], table[4 * k + 2]))
-
-
-@inline
-def _v3(table, k, dtype):
-    return carray(address_as(table[4 * k], dtype),
-                  (table[4 * k + 1], table[4 * k + 2], table[4 * k + 3]))
-
-
 @kernel(i64, u8_1_ro, i64_1, i64_1, i64)
 def route_wire(buf, st, sc, batch):
     """Route the serialized RouteRequest `buf` (`batch` 0) or RouteBatchRequest (`batch` 1)
@@ -723,24 +756,24 @@ def route_wire(buf, st, sc, batch):
     RouteBatchResponse field) to the scratch `encoded`; returns its size, DECLINED_CODE or
     NO_ROOM_CODE. Batch order o's result is `encoded[res_off[o]:res_off[o + 1]]`, empty when
     its `status` is DECLINED."""
-    msgs = _v2(sc, 0, np.int64)
-    status = _v1(sc, 1, np.int64)
-    spans = _v2(sc, 2, np.int64)
-    line_spans = _v2(sc, 3, np.int64)
-    ord_i = _v2(sc, 5, np.int64)
-    ord_f = _v2(sc, 6, np.float64)
-    lines = _v2(sc, 7, np.int64)
-    params = _v2(sc, 8, np.float64)
-    kind_allowed = _v2(sc, 9, np.uint8)
-    safety = _v2(sc, 10, np.int64)
-    rec = _v2(sc, 11, np.int64)
-    shp_i = _v2(sc, 12, np.int64)
-    shp_f = _v2(sc, 13, np.float64)
-    out_i = _v2(sc, 14, np.int64)
-    out_f = _v2(sc, 15, np.float64)
-    encoded = _v1(sc, 16, np.uint8)
-    res_off = _v1(sc, 17, np.int64)
-    need = _v1(sc, 18, np.int64)
+    msgs = view2(sc, 0, np.int64)
+    status = view1(sc, 1, np.int64)
+    spans = view2(sc, 2, np.int64)
+    line_spans = view2(sc, 3, np.int64)
+    ord_i = view2(sc, 5, np.int64)
+    ord_f = view2(sc, 6, np.float64)
+    lines = view2(sc, 7, np.int64)
+    params = view2(sc, 8, np.float64)
+    kind_allowed = view2(sc, 9, np.uint8)
+    safety = view2(sc, 10, np.int64)
+    rec = view2(sc, 11, np.int64)
+    shp_i = view2(sc, 12, np.int64)
+    shp_f = view2(sc, 13, np.float64)
+    out_i = view2(sc, 14, np.int64)
+    out_f = view2(sc, 15, np.float64)
+    encoded = view1(sc, 16, np.uint8)
+    res_off = view1(sc, 17, np.int64)
+    need = view1(sc, 18, np.int64)
     cap_orders = len(status)
     if batch:
         n = split_batch(buf, 0, len(buf), msgs)
@@ -759,17 +792,17 @@ def route_wire(buf, st, sc, batch):
         n = 1
     # An exact-length CSR: route_orders counts orders by it.
     line_off = carray(address_as(sc[4 * 4], np.int64), (n + 1,))
-    scalars = _v1(st, 24, np.int64)
+    scalars = view1(st, 24, np.int64)
     n_lines = decode_orders(
-        buf, msgs[:n], _v1(st, 25, np.uint8), _v1(st, 26, np.int64), _v1(st, 27, np.int64),
-        _v1(st, 28, np.uint8), _v1(st, 29, np.int64), _v1(st, 30, np.int64),
-        _v1(st, 31, np.uint8), _v1(st, 32, np.int64), _v1(st, 33, np.int64),
-        _v1(st, 34, np.int64),
-        _v1(st, 35, np.uint8), _v1(st, 36, np.int64), _v1(st, 37, np.int64),
-        _v1(st, 38, np.uint8), _v1(st, 39, np.int64), _v1(st, 40, np.int64),
-        _v1(st, 41, np.uint8), _v1(st, 42, np.int64), _v1(st, 43, np.int64),
-        _v1(st, 44, np.int64), _v2(st, 45, np.int64), _v1(st, 46, np.int64),
-        _v1(st, 6, np.int8), _v1(st, 2, np.int8),
+        buf, msgs[:n], view1(st, 25, np.uint8), view1(st, 26, np.int64), view1(st, 27, np.int64),
+        view1(st, 28, np.uint8), view1(st, 29, np.int64), view1(st, 30, np.int64),
+        view1(st, 31, np.uint8), view1(st, 32, np.int64), view1(st, 33, np.int64),
+        view1(st, 34, np.int64),
+        view1(st, 35, np.uint8), view1(st, 36, np.int64), view1(st, 37, np.int64),
+        view1(st, 38, np.uint8), view1(st, 39, np.int64), view1(st, 40, np.int64),
+        view1(st, 41, np.uint8), view1(st, 42, np.int64), view1(st, 43, np.int64),
+        view1(st, 44, np.int64), view2(st, 45, np.int64), view1(st, 46, np.int64),
+        view1(st, 6, np.int8), view1(st, 2, np.int8),
         status[:n], spans[:n], line_spans, line_off, ord_i, ord_f, lines)
     if n_lines < 0:
         need[NEED_ORDERS] = cap_orders
@@ -780,9 +813,9 @@ def route_wire(buf, st, sc, batch):
         return NO_ROOM_CODE
     any_decoded = False
     max_nodes = 1
-    rs_params = _v2(st, 47, np.float64)
-    rs_kind = _v2(st, 48, np.uint8)
-    rs_safety = _v2(st, 49, np.int64)
+    rs_params = view2(st, 47, np.float64)
+    rs_kind = view2(st, 48, np.uint8)
+    rs_safety = view2(st, 49, np.int64)
     for o in range(n):
         row = 0
         if status[o] == DECODED:
@@ -804,17 +837,9 @@ def route_wire(buf, st, sc, batch):
         need[NEED_BYTES] = len(encoded)
         return NO_ROOM_CODE
     if any_decoded:
-        code = kern.route_orders(
-            _v2(st, 0, np.float64), _v2(st, 1, np.int64), _v1(st, 2, np.int8),
-            _v1(st, 3, np.uint8), _v1(st, 4, np.int64), _v1(st, 5, np.int64),
-            _v1(st, 6, np.int8), _v1(st, 7, np.float64), _v1(st, 8, np.uint8),
-            _v3(st, 9, np.int32), _v2(st, 10, np.int32), _v2(st, 11, np.uint64),
-            _v1(st, 12, np.int64), _v1(st, 13, np.int32), _v1(st, 14, np.int32),
-            _v1(st, 15, np.int64), _v2(st, 16, np.float64), _v2(st, 17, np.int8),
-            _v2(st, 18, np.float64), _v2(st, 19, np.int8), _v2(st, 20, np.float64),
-            _v2(st, 21, np.int64), _v1(st, 22, np.int64), scalars[SC_DIGITAL_NODE],
-            line_off, ord_i, ord_f, params, kind_allowed, safety, lines,
-            scalars[SC_EXACT_MAX_SKUS], scalars[SC_EXACT_BUDGET],
+        code = kern.route_by_table(
+            st, scalars[SC_DIGITAL_NODE], line_off, ord_i, ord_f, params, kind_allowed, safety,
+            lines, scalars[SC_EXACT_MAX_SKUS], scalars[SC_EXACT_BUDGET],
             rec, shp_i, shp_f, out_i, out_f)
         if code != kern.ROUTE_OK:  # sized from a bound, so this is defensive
             need[NEED_ORDERS] = cap_orders
@@ -825,9 +850,9 @@ def route_wire(buf, st, sc, batch):
             return NO_ROOM_CODE
     size = encode_responses(
         buf, status[:n], spans[:n], line_spans, line_off, rec, shp_i, shp_f, out_i, out_f,
-        _v1(st, 28, np.uint8), _v1(st, 29, np.int64), _v1(st, 50, np.int64),
-        _v1(st, 51, np.int64), _v1(st, 52, np.uint8), _v1(st, 53, np.int64),
-        _v1(st, 54, np.int64), _v1(st, 55, np.uint8), _v1(st, 23, np.int64)[0],
+        view1(st, 28, np.uint8), view1(st, 29, np.int64), view1(st, 50, np.int64),
+        view1(st, 51, np.int64), view1(st, 52, np.uint8), view1(st, 53, np.int64),
+        view1(st, 54, np.int64), view1(st, 55, np.uint8), view1(st, 23, np.int64)[0],
         scalars[SC_TODAY_DAYS], batch, encoded, res_off[:n + 1])
     need[INFO_ORDERS] = n
     if size < 0:

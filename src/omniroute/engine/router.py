@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from omniroute.config import Network
 from omniroute.engine import _kernels as kern
-from omniroute.engine._numba import compile_all
+from omniroute.engine._numba import address_table, compile_all
 from omniroute.engine._prepare import Prepared, Preparer, assemble
 from omniroute.engine._search import EXACT_BUDGET_SETS, EXACT_MAX_SKUS
 from omniroute.engine.availability import FutureSupply, NodeAvailability, SkuAvailability
@@ -70,6 +70,9 @@ class StaticArrays(NamedTuple):
     a store group's distances computed per order (1,000 haversines) were 80 us of it."""
     store_zone: npt.NDArray[np.int8]
     """[row, node] zone band index of `store_km`."""
+    table: npt.NDArray[np.int64]
+    """`kern.route_by_table`'s address table of the state's arrays and the ones above; it is
+    valid while both are alive, so the two are kept together (`Engine._packed`)."""
 
 
 class _NodeNames(NamedTuple):
@@ -128,7 +131,20 @@ def pack_static(state: EngineState, previous: StaticArrays | None = None) -> Sta
             # The kernel's own distance code, so a store's row equals what it computed before.
             kern.destination_row(float(lat[n]), float(lon[n]), lat, lon, car_f[0],
                                  store_km[row], store_zone[row])
-    return StaticArrays(node_f, node_i, car_f, store_km, store_zone)
+    static = StaticArrays(node_f, node_i, car_f, store_km, store_zone, np.empty(0, np.int64))
+    return static._replace(table=address_table(route_state_arrays(state, static),
+                                               kern.ROUTE_STATE_SLOTS))
+
+
+def route_state_arrays(state: EngineState, static: StaticArrays) -> list[npt.NDArray[Any]]:
+    """`route_orders`' state arguments, in its order (`kern.ROUTE_STATE_SLOTS`)."""
+    nodes, skus, inv, sup, postal, car = (state.nodes, state.skus, state.inventory,
+                                          state.supply, state.postal, state.carrier)
+    return [static.node_f, static.node_i, nodes.kind, nodes.enabled, nodes.daily_capacity_units,
+            nodes.capacity_used_today, skus.kind, skus.weight_kg, skus.hazmat, inv.on_hand,
+            inv.reserved, inv.stocked, sup.sku_offsets, sup.node_idx, sup.day, sup.qty,
+            postal.distance_km, postal.zone_idx, static.store_km, static.store_zone,
+            static.car_f, car.transit_days, car.promise_days]
 
 
 def new_outputs(n_orders: int, n_rec: int, n_shp: int) -> KernelOutputs:
@@ -233,22 +249,16 @@ class Engine:
         if (out is None or out.status.shape[0] != n_orders or out.rec.shape[0] < n_rec
                 or out.shp_i.shape[0] < n_shp):
             out = new_outputs(n_orders, n_rec, n_shp)
-        while kern.route_orders(*self.kernel_args(p, out)) != kern.ROUTE_OK:
+        while kern.route_by_table(*self.kernel_args(p, out)) != kern.ROUTE_OK:
             n_rec *= 2  # sized from a bound, so this is defensive
             n_shp *= 2
             out = new_outputs(n_orders, n_rec, n_shp)
         return out
 
     def kernel_args(self, p: Prepared, out: KernelOutputs) -> tuple[object, ...]:
-        """`route_orders`'s arguments for a prepared batch (the benchmark times the call)."""
+        """`route_by_table`'s arguments for a prepared batch (the benchmark times the call)."""
         s, st = self._packed  # one read: a concurrent `use_state` cannot mix two states
-        nodes, skus, inv, sup, postal, car = (s.nodes, s.skus, s.inventory, s.supply, s.postal,
-                                              s.carrier)
-        return (st.node_f, st.node_i, nodes.kind, nodes.enabled, nodes.daily_capacity_units,
-                nodes.capacity_used_today, skus.kind, skus.weight_kg, skus.hazmat, inv.on_hand,
-                inv.reserved, inv.stocked, sup.sku_offsets, sup.node_idx, sup.day, sup.qty,
-                postal.distance_km, postal.zone_idx, st.store_km, st.store_zone, st.car_f,
-                car.transit_days, car.promise_days, s.digital_node_idx,
+        return (st.table, s.digital_node_idx,
                 p.line_off, p.ord_i, p.ord_f, p.params, p.kind_allowed, p.safety, p.lines,
                 self.exact_max_skus, self.exact_budget_sets,
                 out.rec, out.shp_i, out.shp_f, out.out_i, out.out_f)

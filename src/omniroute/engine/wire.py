@@ -23,9 +23,10 @@ import numpy.typing as npt
 
 from omniroute.engine import _kernels as kern
 from omniroute.engine import _wire
+from omniroute.engine._numba import address_table
 from omniroute.engine._prepare import RulesetParams, find_ruleset
 from omniroute.engine.model import Status
-from omniroute.engine.router import Engine, StaticArrays
+from omniroute.engine.router import Engine, StaticArrays, route_state_arrays
 from omniroute.errors import OmnirouteError
 from omniroute.state import NODE_KINDS, EngineState
 from omniroute.state.catalog import OTHER_CHANNEL_BIT
@@ -146,23 +147,6 @@ def _catalog_tables(state: EngineState, previous: _CatalogTables | None) -> _Cat
                           np.array(catalog.postal_lengths, np.int64))
 
 
-def pointer_table(arrays: list[npt.NDArray[Any]], slots: tuple[tuple[str, type, int], ...]
-                  ) -> I64:
-    """`route_wire`'s address table of `arrays`, each checked against its slot: the kernel
-    views memory by address, so a wrong dtype, rank or layout would read garbage."""
-    if len(arrays) != len(slots):
-        raise ValueError(f"{len(arrays)} arrays for {len(slots)} slots")
-    table = np.zeros(4 * len(slots), np.int64)
-    for k, (array, (name, dtype, ndim)) in enumerate(zip(arrays, slots, strict=True)):
-        if array.dtype != dtype or array.ndim != ndim or not array.flags.c_contiguous:
-            raise ValueError(f"{name} is {array.dtype}{array.shape} "
-                             f"(C-contiguous: {array.flags.c_contiguous}), "
-                             f"expected a C-contiguous {np.dtype(dtype)} array of rank {ndim}")
-        table[4 * k] = array.ctypes.data
-        table[4 * k + 1:4 * k + 1 + ndim] = array.shape
-    return table
-
-
 class _Tables(NamedTuple):
     """One state's address table and the arrays it points into (kept alive with it)."""
 
@@ -191,7 +175,7 @@ class _Scratch:
             np.zeros((n_shp, 4), np.float64), np.zeros((kern.N_OUT_I, orders + 1), np.int64),
             np.zeros((orders, kern.N_COSTS + 1), np.float64), np.zeros(n_bytes, np.uint8),
             np.zeros(orders + 1, np.int64), np.zeros(_wire.N_NEED, np.int64)]
-        self.table = pointer_table(self.arrays, _wire.SCRATCH_SLOTS)
+        self.table = address_table(self.arrays, _wire.SCRATCH_SLOTS)
         self.status = self.arrays[1]
         self.encoded = self.arrays[16]
         self.res_off = self.arrays[17]
@@ -243,26 +227,20 @@ class WireRouter:
                previous: _Tables | None) -> _Tables:
         cat = _catalog_tables(state, previous.cat if previous else None)
         rule = _rule_tables(state, previous.rule if previous else None)
-        nodes, skus, inv, sup, postal, car = (state.nodes, state.skus, state.inventory,
-                                              state.supply, state.postal, state.carrier)
         scalars = np.zeros(_wire.N_SCALARS, np.int64)
         scalars[_wire.SC_DIGITAL_NODE] = state.digital_node_idx
         scalars[_wire.SC_EXACT_MAX_SKUS] = knobs[0]
         scalars[_wire.SC_EXACT_BUDGET] = knobs[1]
         scalars[_wire.SC_TODAY_DAYS] = (state.today - _EPOCH).days
         arrays: list[npt.NDArray[Any]] = [
-            st.node_f, st.node_i, nodes.kind, nodes.enabled, nodes.daily_capacity_units,
-            nodes.capacity_used_today, skus.kind, skus.weight_kg, skus.hazmat, inv.on_hand,
-            inv.reserved, inv.stocked, sup.sku_offsets, sup.node_idx, sup.day, sup.qty,
-            postal.distance_km, postal.zone_idx, st.store_km, st.store_zone, st.car_f,
-            car.transit_days, car.promise_days, state.version, scalars,
+            *route_state_arrays(state, st), state.version, scalars,
             *cat.sku, *cat.node, *cat.postal, cat.postal_lengths,
             *rule.channel, *rule.ruleset, *rule.level,
             rule.channel_bit, rule.row_of, rule.max_ship, rule.params, rule.kind_allowed,
-            rule.safety, rule.zone_number, nodes.processing_days.astype(np.int64), rule.names,
+            rule.safety, rule.zone_number, state.nodes.processing_days.astype(np.int64), rule.names,
             rule.name_off, rule.version, rule.currency]
         return _Tables(state, knobs, cat, rule, arrays,
-                       pointer_table(arrays, _wire.STATE_SLOTS))
+                       address_table(arrays, _wire.STATE_SLOTS))
 
     def _scratch(self) -> _Scratch:
         sc: _Scratch | None = getattr(self._local, "scratch", None)
