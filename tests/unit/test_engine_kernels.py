@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from omniroute.engine import _kernels as kern
 from omniroute.engine import _search as search
-from omniroute.engine._numba import compile_all
+from omniroute.engine._numba import address_table, compile_all
 from omniroute.state import Catalog, haversine_km, zone_index
 
 SETTINGS = settings(deadline=None, max_examples=150,
@@ -289,3 +289,19 @@ def test_single_sku_reduction_keeps_the_optimum(seed: int, pu: float, sp: float,
                        sel, x, info)
     assert info[3] == 1.0
     assert info[1] == pytest.approx(want, abs=1e-9)
+
+
+def test_address_table_checks_each_array_against_its_slot() -> None:
+    """The kernel reads a table's arrays by raw address, so a mismatch must fail before it."""
+    slots = (("counts", np.int64, 1), ("grid", np.float64, 2))
+    counts, grid = np.arange(3, dtype=np.int64), np.zeros((2, 5))
+    table = address_table([counts, grid], slots)
+    assert table.tolist() == [counts.ctypes.data, 3, 0, 0, grid.ctypes.data, 2, 5, 0]
+    with pytest.raises(ValueError, match="counts is int32"):
+        address_table([counts.astype(np.int32), grid], slots)
+    with pytest.raises(ValueError, match=r"grid is float64.*rank 2"):
+        address_table([counts, grid.ravel()], slots)
+    with pytest.raises(ValueError, match="C-contiguous: False"):
+        address_table([counts, grid[:, ::2]], slots)
+    with pytest.raises(ValueError, match="1 arrays for 2 slots"):
+        address_table([counts], slots)

@@ -572,6 +572,7 @@ def test_kernels_compile_once() -> None:
     e.route(order(line("L1", "A", 2), ship_to=ShipTo(lat=40.0, lon=-75.0), explain=True))
     assert set(compiled_signatures().values()) <= {0, 1}
     assert compiled_signatures()["route_orders"] == 1
+    assert compiled_signatures()["route_by_table"] == 1  # calls route_orders' one build
 
 
 def test_explain_lists_candidates_with_reasons() -> None:

@@ -249,15 +249,21 @@ class Engine:
         if (out is None or out.status.shape[0] != n_orders or out.rec.shape[0] < n_rec
                 or out.shp_i.shape[0] < n_shp):
             out = new_outputs(n_orders, n_rec, n_shp)
-        while kern.route_by_table(*self.kernel_args(p, out)) != kern.ROUTE_OK:
+        # Held for the call: the kernel reads the state through `table`'s raw addresses, and a
+        # concurrent `use_state` drops the engine's own reference to them.
+        packed = self._packed
+        while kern.route_by_table(*self.kernel_args(p, out, packed)) != kern.ROUTE_OK:
             n_rec *= 2  # sized from a bound, so this is defensive
             n_shp *= 2
             out = new_outputs(n_orders, n_rec, n_shp)
         return out
 
-    def kernel_args(self, p: Prepared, out: KernelOutputs) -> tuple[object, ...]:
-        """`route_by_table`'s arguments for a prepared batch (the benchmark times the call)."""
-        s, st = self._packed  # one read: a concurrent `use_state` cannot mix two states
+    def kernel_args(self, p: Prepared, out: KernelOutputs,
+                    packed: tuple[EngineState, StaticArrays] | None = None) -> tuple[object, ...]:
+        """`route_by_table`'s arguments for a prepared batch on `packed` (default: the current
+        state); the caller keeps `packed` alive until the call returns (the benchmark times
+        the call)."""
+        s, st = self._packed if packed is None else packed  # one read: never two states mixed
         return (st.table, s.digital_node_idx,
                 p.line_off, p.ord_i, p.ord_f, p.params, p.kind_allowed, p.safety, p.lines,
                 self.exact_max_skus, self.exact_budget_sets,
