@@ -581,9 +581,9 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     # four dozen separate arrays measured about 1.6 us of a one-order call, the fifteen blocks
     # they became another 1.8 us, and four blocks (one per dtype, two small arrays) still
     # cost about 0.1 us each.
-    n_blk_i = (9 * n_nodes + 6 * n_nodes + n_dense + 2 * (max_ms + 1) + max_l * n_rank
-               + max_l * (max_ms + 1) + 16 * (max_l + 1) + 9 * max_ent_all + n_words
-               + 2 * n_nodes + 1)
+    n_blk_i = (8 * n_nodes + (n_nodes + 1) + 6 * n_nodes + n_dense + 2 * (max_ms + 1)
+               + max_l * n_rank + max_l * (max_ms + 1) + 16 * (max_l + 1) + 9 * max_ent_all
+               + n_words + 2 * n_nodes + 1)
     n_blk_f = (4 * n_nodes + 2 * n_nodes + n_dense + max_l * n_rank + 4 + (max_l + 1)
                + 2 * max_ent_all)
     blk = np.empty(n_blk_i + n_blk_f + (n_nodes + 7) // 8, np.int64)
@@ -591,8 +591,8 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     blk_f = blk[n_blk_i:n_blk_i + n_blk_f].view(np.float64)
     at_i = 0
     at_f = 0
-    node_rows_i = blk_i[at_i:at_i + 9 * n_nodes].reshape((9, n_nodes))
-    at_i += 9 * n_nodes
+    node_rows_i = blk_i[at_i:at_i + 8 * n_nodes].reshape((8, n_nodes))
+    at_i += 8 * n_nodes
     node_rows_f = blk_f[at_f:at_f + 4 * n_nodes].reshape((4, n_nodes))
     at_f += 4 * n_nodes
     cust_km = node_rows_f[0]
@@ -618,6 +618,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     cand_cnt = node_rows_i[4]  # the group's SKUs a node can ship (0 between uses)
     cand_cnt[:] = 0
     hit = node_rows_i[5]
+    hit_u = hit.view(np.uint64)
     stocked_flat = stocked.reshape(-1)
     sellable_flat = on_hand[0].reshape(-1)
     reserved_flat = reserved.reshape(-1)
@@ -632,7 +633,10 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
     res_addr = np.int64(reserved_flat.ctypes.data)
     sc_capc = node_rows_i[6]
     node_tot = node_rows_i[7]  # a group's usable units per node
-    seen = node_rows_i[8]  # a group's nodes with a usable pair, in order of first pair
+    # A group's nodes with a usable pair, in order of first pair; one spare entry, as the
+    # scan writes a pair's node past the list before it knows whether the node is new.
+    seen = blk_i[at_i:at_i + n_nodes + 1]
+    at_i += n_nodes + 1
     # (slot, node) pairs of a group: a few per stocked node of each SKU (grown when needed).
     pair_n = blk_i[at_i:at_i + 2 * n_nodes]
     pair_v = blk_i[at_i + 2 * n_nodes:at_i + 4 * n_nodes]
@@ -994,16 +998,19 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                         pf_head = _prefetch_next(pf_queue, pf_head, pf_head + 1, sellable_flat,
                                                  reserved_flat)
                     n = hit[t]
-                    scan_w = node_scan[n]
-                    if cap_left[n] <= 0 or scan_w & need != need:
+                    # Unsigned copies index without numba's negative-index fix-up (a compare
+                    # and a select per access, which nothing here can need).
+                    nu = hit_u[t]
+                    scan_w = node_scan[nu]
+                    if cap_left[nu] <= 0 or scan_w & need != need:
                         continue
                     # Rules 1-3 (what the ship capability test above leaves of them).
                     kind_n = (scan_w >> SCAN_KIND_SHIFT) & 0xFF
-                    if (node_enabled[n] == 0 or (kinds_ok >> kind_n) & 1 == 0
-                            or (node_channels[n] >> channel_bit) & 1 == 0):
+                    if (node_enabled[nu] == 0 or (kinds_ok >> kind_n) & 1 == 0
+                            or (node_channels[nu] >> channel_bit) & 1 == 0):
                         continue
-                    z = zone_row[n]
-                    days = transit[level, z]
+                    zu = np.uint64(zone_row[nu])
+                    days = transit[level, zu]
                     if not mto:
                         days += scan_w >> SCAN_PROCESSING_SHIFT
                     if days > limit:
@@ -1011,7 +1018,7 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                     if mto:
                         q = gd[g]
                     else:
-                        q = _atp_now(on_hand[0, sku, n], reserved[sku, n], safety[kind_n])
+                        q = _atp_now(on_hand[0, sku, nu], reserved[sku, nu], safety[kind_n])
                         if n_used > 0:
                             q = _less_taken(q, row, n, used_slot, used_node, used_qty, n_used)
                         q = min(q, gd[g])
@@ -1020,21 +1027,20 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                     # The pair's unit cost in the same pass (a second pass over the pairs
                     # re-read each node's zone and columns: a tenth of the kernel). A pair
                     # never worth shipping is dropped (`_solve` would zero it).
-                    cv = _unit_cost(w_cost, per_kg[level, z], weight, node_pick[n], w_balance,
-                                    cap_left[n])
+                    cv = _unit_cost(w_cost, per_kg[level, zu], weight, node_pick[nu], w_balance,
+                                    cap_left[nu])
                     if cv >= pu:
                         continue
-                    if cand_cnt[n] == 0:
-                        node_fixed[n] = _fixed_cost(n, w_cost, base_cost[level, z], w_dist,
-                                                    km_row, w_priority, node_handling,
-                                                    node_priority)
-                        node_tot[n] = 0
-                        node_var[n] = 0.0
-                        seen[n_seen] = n
-                        n_seen += 1
-                    cand_cnt[n] += 1
-                    node_tot[n] += q
-                    node_var[n] += q * cv
+                    # Branch-free: whether the group has seen the node follows the data.
+                    fresh = cand_cnt[nu] == 0
+                    f_n = _fixed_cost(nu, w_cost, base_cost[level, zu], w_dist, km_row,
+                                      w_priority, node_handling, node_priority)
+                    node_fixed[nu] = f_n if fresh else node_fixed[nu]
+                    node_tot[nu] = q if fresh else node_tot[nu] + q
+                    node_var[nu] = q * cv if fresh else node_var[nu] + q * cv
+                    seen[n_seen] = n
+                    n_seen += 1 if fresh else 0
+                    cand_cnt[nu] += 1
                     g_suma[g] += q
                     g_cmin[g] = min(g_cmin[g], cv)
                     pair_g[n_pair] = g
