@@ -1075,11 +1075,12 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                 _clear_single_ranks(gd, kk, top_c, top_v)
                 for t in range(n_pair):
                     n = pair_n[t]
-                    g = pair_g[t]
-                    if gd[g] <= PRUNE_MAX_UNITS:
-                        _rank_single(top_c, top_v, g, n,
-                                     min(pair_v[t], cap_left[n], total_units, gd[g]),
-                                     node_fixed[n], pair_cv[t], kk)
+                    nu = np.uint64(n)  # (unsigned: see the scan)
+                    gu = np.uint64(pair_g[t])
+                    if gd[gu] <= PRUNE_MAX_UNITS:
+                        _rank_single(top_c, top_v, gu, n,
+                                     min(pair_v[t], cap_left[nu], total_units, gd[gu]),
+                                     node_fixed[nu], pair_cv[t], kk)
                 for g in range(kg):
                     for t in range(min(gd[g], PRUNE_MAX_UNITS) * kk):
                         if top_c[g, t] >= 0:
@@ -1088,17 +1089,17 @@ def route_orders(node_f, node_i, node_kind, node_enabled, node_daily_cap, node_c
                 # of a node bitmap and read back in order, which sorts them for free (`np.sort`
                 # of the list measured 4% of the kernel).
                 for t in range(n_pair):  # branch-free: which pairs go follows the data
-                    n = pair_n[t]
+                    nu = np.uint64(pair_n[t])
                     g = pair_g[t]
-                    pruned = ((cand_cnt[n] == 1) & (gd[g] <= PRUNE_MAX_UNITS)
-                              & (cand_flag[n] == 0))
+                    pruned = ((cand_cnt[nu] == 1) & (gd[np.uint64(g)] <= PRUNE_MAX_UNITS)
+                              & (cand_flag[nu] == 0))
                     keep = np.uint64(0) if pruned else np.uint64(1)
                     pair_g[t] = -1 if pruned else g
-                    cand_bits[n >> 6] |= keep << np.uint64(n & 63)
+                    cand_bits[nu >> np.uint64(6)] |= keep << (nu & np.uint64(63))
                     # Reset for the next group as we go: a node with one pair is done with it,
                     # and one with several only needs its bit, which a count of 0 still sets.
-                    cand_cnt[n] = 0
-                    cand_flag[n] = 0
+                    cand_cnt[nu] = 0
+                    cand_flag[nu] = 0
                 n_cand = 0
                 for w in range(n_words):
                     word = cand_bits[w]
