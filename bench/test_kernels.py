@@ -1,17 +1,22 @@
 """Routing kernel, in-process route and batch throughput on 1,000 nodes x 100,000 SKUs.
 
-Targets (issue 3): kernel <= 20 us median for a 5-line order; route_batch >= 50,000 orders/s on
-one core. Smoke mode (`--benchmark-disable`) runs each once.
+Targets (issue 3): kernel <= 20 us median for a 5-line order; batch >= 50,000 orders/s on one
+core. Smoke mode (`--benchmark-disable`) runs each once.
 
 The issue's three figures:
 
-- kernel alone, 5-line order: `test_route_kernel_call_only` (median; one order, warm) and
-  `test_route_kernel_mixed_five_line_orders` (`median_us_per_order` over 200 different orders);
+- kernel alone, 5-line order: `test_route_kernel_call_only` (median; one order, warm, called as
+  `Engine` calls it) and `test_route_kernel_mixed_five_line_orders` (`median_us_per_order`
+  over 200 different orders, whose inventory rows are cold);
 - whole in-process path: `test_engine_route_five_lines` (median);
-- batch throughput: `orders_per_s` of `test_route_batch_throughput` (5-line orders) and
-  `test_route_batch_throughput_mixed` (a retail mix of 1-8 lines, see `conftest.mixed_orders`);
-  `test_route_batch_outputs_throughput` is the same batches up to the kernel's output arrays
-  (`Engine.route_batch_outputs`: validation and kernel, no `Decision` objects).
+- batch throughput, at two levels:
+  - what the RouteBatch RPC serves: `orders_per_s` of `test_wire_batch_throughput` in
+    `test_wire.py` (request bytes to response bytes, one kernel call per batch);
+  - the in-process Python API: `orders_per_s` of `test_route_batch_throughput` (5-line
+    orders) and `test_route_batch_throughput_mixed` (a retail mix of 1-8 lines, see
+    `conftest.mixed_orders`), which add validating `Order` objects and building `Decision`
+    objects; `test_route_batch_outputs_throughput` is the same batches up to the kernel's
+    output arrays (`Engine.route_batch_outputs`: validation and kernel, no `Decision`s).
 """
 
 from __future__ import annotations
