@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 
 import numpy as np
 import pytest
@@ -174,6 +175,32 @@ def test_batch_splices_python_answers_into_request_order(world: World) -> None:
     assert got.results[3].response.candidates
     assert got.results[10].error_message.startswith("orders[10].")
     assert got.results[11].error_message.startswith("orders[11].")
+
+
+def test_batch_results_of_every_length_encode_as_the_python_path(world: World) -> None:
+    """A batch result's lengths have two bytes set aside: a short result (under 128 bytes)
+    moves its body back, a long one fits, and both read back as the Python path's."""
+    batch = router_pb2.RouteBatchRequest()
+    short = batch.orders.add(order_id="s", channel=world.channels[0],
+                             service_level=world.levels[0])
+    short.ship_to.postal_code = world.postal[0]
+    short.lines.add(line_id="1", sku="NO-SUCH-SKU", qty=1)  # unfilled: no shipment
+    long = batch.orders.add(order_id="long-" + "x" * 40, channel=world.channels[0],
+                            service_level=world.levels[0])
+    long.ship_to.postal_code = world.postal[0]
+    for i, sku in enumerate(world.skus[:6]):
+        long.lines.add(line_id=str(i), sku=sku, qty=1)
+    raw = batch.SerializeToString()
+    wired = world.wire.route_batch(raw)
+    assert wired is not None
+    assert wired.declined == []
+    sizes = [len(router_pb2.RouteBatchResponse.FromString(
+        wired.encoded[lo:hi]).results[0].response.SerializeToString())
+        for lo, hi in itertools.pairwise(wired.result_off)]
+    assert sizes[0] < 128 <= sizes[1]
+    got = router_pb2.RouteBatchResponse.FromString(world.servicer.route_batch_raw(raw, None))  # type: ignore[arg-type]
+    assert got == world.servicer.RouteBatch(batch, None)  # type: ignore[arg-type]
+    assert wired.encoded == got.SerializeToString()
 
 
 def test_malformed_bytes_get_invalid_argument(world: World) -> None:

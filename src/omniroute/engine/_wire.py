@@ -523,18 +523,31 @@ def _put_bytes(out, pos, tag, src, lo, hi):
 @inline
 def _close(out, mark, end):
     """Write the length of the sub-message `out[mark + 1:end]` at `mark`, where one byte was
-    left for it, moving the body right when the length needs more; the new end."""
-    n = end - mark - 1
-    extra = 0
+    left for it; the new end (see `_close_reserved`)."""
+    return _close_reserved(out, mark, 1, end)
+
+
+@inline
+def _close_reserved(out, mark, reserved, end):
+    """Write the length of the sub-message `out[mark + reserved:end]` at `mark`, where
+    `reserved` bytes were left for it, moving the body when its length takes more or fewer
+    bytes (a varint has exactly one encoding on the wire here, as the Python path writes it);
+    the new end."""
+    n = end - mark - reserved
+    size = 1
     v = n >> 7
     while v > 0:
-        extra += 1
+        size += 1
         v >>= 7
-    if extra:
-        for k in range(end - 1, mark, -1):
-            out[k + extra] = out[k]
+    shift = size - reserved
+    if shift > 0:
+        for k in range(end - 1, mark + reserved - 1, -1):
+            out[k + shift] = out[k]
+    elif shift < 0:
+        for k in range(mark + reserved, end):
+            out[k + shift] = out[k]
     _put_varint(out, mark, n)
-    return end + extra
+    return end + shift
 
 
 @inline
@@ -618,11 +631,13 @@ def encode_responses(buf, status, spans, line_spans, line_off, rec, shp_i, shp_f
             return -1
         outer = -1
         if as_batch_result:
+            # Two bytes left for each length: a response is 128 bytes to 16 kB long (a
+            # shipment and the cost terms alone pass 128), so neither close moves its body.
             out[pos] = 0x0A  # RouteBatchResponse.results
             outer = pos + 1
-            out[pos + 2] = 0x0A  # RouteBatchResult.response
-            mark = pos + 3
-            pos = mark + 1
+            out[pos + 3] = 0x0A  # RouteBatchResult.response
+            mark = pos + 4
+            pos = mark + 2
         else:
             mark = -1
         pos = _put_bytes(out, pos, 0x0A, buf, spans[o, SP_ORDER_ID], spans[o, SP_ORDER_ID_END])
@@ -695,8 +710,8 @@ def encode_responses(buf, status, spans, line_spans, line_off, rec, shp_i, shp_f
         pos = _put_int(out, pos, 0x68, 1 if out_i[kern.OUT_OPTIMAL, o] != 0 else 0)
         pos = _put_double(out, pos, 0x71, out_f[o, kern.C_LOWER_BOUND])
         if as_batch_result:
-            pos = _close(out, mark, pos)
-            pos = _close(out, outer, pos)
+            pos = _close_reserved(out, mark, 2, pos)
+            pos = _close_reserved(out, outer, 2, pos)
     res_off[n_orders] = pos
     return pos
 
