@@ -19,6 +19,7 @@ from omniroute.api.loaded import Loaded
 from omniroute.api.router_servicer import RouterServicer
 from omniroute.config import Network, load_network
 from omniroute.engine import Engine, WireRouter, _wire
+from omniroute.engine import _kernels as kern
 from omniroute.engine._numba import kernels_holding_gil
 from omniroute.engine.wire import string_table
 from omniroute.errors import OmnirouteError
@@ -179,7 +180,8 @@ def test_batch_splices_python_answers_into_request_order(world: World) -> None:
 
 def test_batch_results_of_every_length_encode_as_the_python_path(world: World) -> None:
     """A batch result's lengths have two bytes set aside: a short result (under 128 bytes)
-    moves its body back, a long one fits, and both read back as the Python path's."""
+    moves its body back, a long one fits, a huge one (16 kB or more) moves it on, and all
+    read back as the Python path's."""
     batch = router_pb2.RouteBatchRequest()
     short = batch.orders.add(order_id="s", channel=world.channels[0],
                              service_level=world.levels[0])
@@ -190,6 +192,11 @@ def test_batch_results_of_every_length_encode_as_the_python_path(world: World) -
     long.ship_to.postal_code = world.postal[0]
     for i, sku in enumerate(world.skus[:6]):
         long.lines.add(line_id=str(i), sku=sku, qty=1)
+    huge = batch.orders.add(order_id="huge", channel=world.channels[0],
+                            service_level=world.levels[0])
+    huge.ship_to.postal_code = world.postal[1]
+    for i, sku in enumerate(world.skus):  # a length of three bytes: the body moves right
+        huge.lines.add(line_id=f"line-{i:04d}-{'x' * 32}", sku=sku, qty=1)
     raw = batch.SerializeToString()
     wired = world.wire.route_batch(raw)
     assert wired is not None
@@ -197,10 +204,21 @@ def test_batch_results_of_every_length_encode_as_the_python_path(world: World) -
     sizes = [len(router_pb2.RouteBatchResponse.FromString(
         wired.encoded[lo:hi]).results[0].response.SerializeToString())
         for lo, hi in itertools.pairwise(wired.result_off)]
-    assert sizes[0] < 128 <= sizes[1]
+    assert sizes[0] < 128 <= sizes[1] < 16384 <= sizes[2]
     got = router_pb2.RouteBatchResponse.FromString(world.servicer.route_batch_raw(raw, None))  # type: ignore[arg-type]
     assert got == world.servicer.RouteBatch(batch, None)  # type: ignore[arg-type]
     assert wired.encoded == got.SerializeToString()
+
+
+def test_state_slots_the_kernel_names_by_number_are_where_it_expects() -> None:
+    names = [name for name, _, _ in _wire.STATE_SLOTS]
+    assert len(kern.ROUTE_STATE_SLOTS) == _wire.ST_VERSION
+    assert names[:_wire.ST_VERSION] == [name for name, _, _ in kern.ROUTE_STATE_SLOTS]
+    # The numbers route_wire reads them by.
+    assert [names[k] for k in (23, 24, 25, 28, 31, 34, 35, 38, 41, 44, 47, 50, 52, 55)] == [
+        "version", "scalars", "sku_keys", "node_keys", "postal_keys", "postal_lengths",
+        "chan_keys", "rs_keys", "level_keys", "chan_bit", "rs_params", "zone_number",
+        "rs_names", "currency"]
 
 
 def test_malformed_bytes_get_invalid_argument(world: World) -> None:

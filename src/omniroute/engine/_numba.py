@@ -204,6 +204,8 @@ def address_table(arrays: list[npt.NDArray[Any]], slots: tuple[tuple[str, type, 
     read garbage."""
     if len(arrays) != len(slots):
         raise ValueError(f"{len(arrays)} arrays for {len(slots)} slots")
+    if any(ndim > 3 for _, _, ndim in slots):
+        raise ValueError("a table slot holds an array of rank 3 at most")
     table = np.zeros(4 * len(slots), np.int64)
     for k, (array, (name, dtype, ndim)) in enumerate(zip(arrays, slots, strict=True)):
         if array.dtype != dtype or array.ndim != ndim or not array.flags.c_contiguous:

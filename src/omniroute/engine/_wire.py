@@ -631,8 +631,8 @@ def encode_responses(buf, status, spans, line_spans, line_off, rec, shp_i, shp_f
             return -1
         outer = -1
         if as_batch_result:
-            # Two bytes left for each length: a response is 128 bytes to 16 kB long (a
-            # shipment and the cost terms alone pass 128), so neither close moves its body.
+            # Two bytes left for each length: a response is usually 128 bytes to 16 kB long
+            # (a shipment and the cost terms alone pass 128), so neither close moves its body.
             out[pos] = 0x0A  # RouteBatchResponse.results
             outer = pos + 1
             out[pos + 3] = 0x0A  # RouteBatchResult.response
@@ -720,7 +720,8 @@ def encode_responses(buf, status, spans, line_spans, line_off, rec, shp_i, shp_f
 # `route_wire` takes its arrays as two address tables (`_numba.address_table`).
 # `STATE_SLOTS` / `SCRATCH_SLOTS` give each slot's dtype and rank; the wrapper
 # (engine/wire.py) checks every array against them. The state table starts with
-# `route_by_table`'s, which it is handed whole.
+# `route_by_table`'s, which it is handed whole; `route_wire` names the later slots by number
+# (from `ST_VERSION` on: tests/unit/test_wire.py checks the names are where it expects them).
 
 STATE_SLOTS: tuple[tuple[str, type, int], ...] = (
     *kern.ROUTE_STATE_SLOTS,
@@ -749,6 +750,8 @@ SCRATCH_SLOTS: tuple[tuple[str, type, int], ...] = (
     ("out_f", np.float64, 2), ("encoded", np.uint8, 1), ("res_off", np.int64, 1),
     ("need", np.int64, 1),  # NEED_* below
 )
+ST_VERSION = 23
+"""Slot of `version`, the first after `route_by_table`'s."""
 # The state table's `scalars`.
 SC_DIGITAL_NODE, SC_EXACT_MAX_SKUS, SC_EXACT_BUDGET, SC_TODAY_DAYS = range(4)
 N_SCALARS = 4

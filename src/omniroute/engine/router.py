@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -71,8 +71,10 @@ class StaticArrays(NamedTuple):
     store_zone: npt.NDArray[np.int8]
     """[row, node] zone band index of `store_km`."""
     table: npt.NDArray[np.int64]
-    """`kern.route_by_table`'s address table of the state's arrays and the ones above; it is
-    valid while both are alive, so the two are kept together (`Engine._packed`)."""
+    """`kern.route_by_table`'s address table (`kern.ROUTE_STATE_SLOTS`) of the arrays above
+    and `state`'s."""
+    state: EngineState
+    """The state `table` points into, kept alive with it: the kernel reads arrays by address."""
 
 
 class _NodeNames(NamedTuple):
@@ -131,20 +133,14 @@ def pack_static(state: EngineState, previous: StaticArrays | None = None) -> Sta
             # The kernel's own distance code, so a store's row equals what it computed before.
             kern.destination_row(float(lat[n]), float(lon[n]), lat, lon, car_f[0],
                                  store_km[row], store_zone[row])
-    static = StaticArrays(node_f, node_i, car_f, store_km, store_zone, np.empty(0, np.int64))
-    return static._replace(table=address_table(route_state_arrays(state, static),
-                                               kern.ROUTE_STATE_SLOTS))
-
-
-def route_state_arrays(state: EngineState, static: StaticArrays) -> list[npt.NDArray[Any]]:
-    """`route_orders`' state arguments, in its order (`kern.ROUTE_STATE_SLOTS`)."""
-    nodes, skus, inv, sup, postal, car = (state.nodes, state.skus, state.inventory,
-                                          state.supply, state.postal, state.carrier)
-    return [static.node_f, static.node_i, nodes.kind, nodes.enabled, nodes.daily_capacity_units,
-            nodes.capacity_used_today, skus.kind, skus.weight_kg, skus.hazmat, inv.on_hand,
-            inv.reserved, inv.stocked, sup.sku_offsets, sup.node_idx, sup.day, sup.qty,
-            postal.distance_km, postal.zone_idx, static.store_km, static.store_zone,
-            static.car_f, car.transit_days, car.promise_days]
+    skus, sup, postal = state.skus, state.supply, state.postal
+    table = address_table(
+        [node_f, node_i, nodes.kind, nodes.enabled, nodes.daily_capacity_units,
+         nodes.capacity_used_today, skus.kind, skus.weight_kg, skus.hazmat, inv.on_hand,
+         inv.reserved, inv.stocked, sup.sku_offsets, sup.node_idx, sup.day, sup.qty,
+         postal.distance_km, postal.zone_idx, store_km, store_zone, car_f, car.transit_days,
+         car.promise_days], kern.ROUTE_STATE_SLOTS)
+    return StaticArrays(node_f, node_i, car_f, store_km, store_zone, table, state)
 
 
 def new_outputs(n_orders: int, n_rec: int, n_shp: int) -> KernelOutputs:

@@ -26,7 +26,7 @@ from omniroute.engine import _wire
 from omniroute.engine._numba import address_table
 from omniroute.engine._prepare import RulesetParams, find_ruleset
 from omniroute.engine.model import Status
-from omniroute.engine.router import Engine, StaticArrays, route_state_arrays
+from omniroute.engine.router import Engine, StaticArrays
 from omniroute.errors import OmnirouteError
 from omniroute.state import NODE_KINDS, EngineState
 from omniroute.state.catalog import OTHER_CHANNEL_BIT
@@ -151,6 +151,7 @@ class _Tables(NamedTuple):
     """One state's address table and the arrays it points into (kept alive with it)."""
 
     state: EngineState
+    static: StaticArrays
     knobs: tuple[int, int]
     cat: _CatalogTables
     rule: _RuleTables
@@ -232,15 +233,18 @@ class WireRouter:
         scalars[_wire.SC_EXACT_MAX_SKUS] = knobs[0]
         scalars[_wire.SC_EXACT_BUDGET] = knobs[1]
         scalars[_wire.SC_TODAY_DAYS] = (state.today - _EPOCH).days
+        # The table starts with `route_by_table`'s (`st.table`, whose arrays `st` keeps).
         arrays: list[npt.NDArray[Any]] = [
-            *route_state_arrays(state, st), state.version, scalars,
+            state.version, scalars,
             *cat.sku, *cat.node, *cat.postal, cat.postal_lengths,
             *rule.channel, *rule.ruleset, *rule.level,
             rule.channel_bit, rule.row_of, rule.max_ship, rule.params, rule.kind_allowed,
             rule.safety, rule.zone_number, state.nodes.processing_days.astype(np.int64), rule.names,
             rule.name_off, rule.version, rule.currency]
-        return _Tables(state, knobs, cat, rule, arrays,
-                       address_table(arrays, _wire.STATE_SLOTS))
+        n_route = len(kern.ROUTE_STATE_SLOTS)
+        table = np.concatenate(
+            [st.table, address_table(arrays, _wire.STATE_SLOTS[n_route:])])
+        return _Tables(state, st, knobs, cat, rule, arrays, table)
 
     def _scratch(self) -> _Scratch:
         sc: _Scratch | None = getattr(self._local, "scratch", None)
