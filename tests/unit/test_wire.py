@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -173,6 +174,10 @@ def test_batch_splices_python_answers_into_request_order(world: World) -> None:
     got = router_pb2.RouteBatchResponse.FromString(world.servicer.route_batch_raw(raw, None))  # type: ignore[arg-type]
     expected = world.servicer.RouteBatch(batch, None)  # type: ignore[arg-type]
     assert got == expected
+    # The metrics' counts: every routed order's status, the declined ones left out.
+    assert wired.status_counts == Counter(
+        types_pb2.RouteStatus.Name(r.response.status).removeprefix("ROUTE_STATUS_")
+        for k, r in enumerate(expected.results) if k not in wired.declined)
     assert got.results[3].response.candidates
     assert got.results[10].error_message.startswith("orders[10].")
     assert got.results[11].error_message.startswith("orders[11].")

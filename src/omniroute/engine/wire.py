@@ -194,10 +194,11 @@ class WireBatch(NamedTuple):
     """Order o's result is `encoded[result_off[o]:result_off[o + 1]]` (empty when declined)."""
     declined: list[int]
     """Slots of the orders the Python path must route (their results are empty here)."""
-    spans: list[tuple[int, int]]
-    """Each order's RouteRequest bytes in the request: `raw[lo:hi]`."""
-    statuses: list[str]
-    """Status name of each routed order, in slot order (metrics)."""
+    spans: npt.NDArray[np.int64]
+    """[order, 2]: each order's RouteRequest bytes in the request are `raw[lo:hi]` (an array:
+    a list of a thousand tuples measured 0.1 us per order, and only declined orders read it)."""
+    status_counts: dict[str, int]
+    """Routed orders per status name (metrics)."""
 
 
 class WireRouter:
@@ -285,8 +286,9 @@ class WireRouter:
         n = int(sc.need[_wire.INFO_ORDERS])
         status = sc.status[:n]
         routed = status == _wire.DECODED
+        counts = np.bincount(sc.out_status[:n][routed], minlength=len(_STATUS_NAMES) + 1)
         return WireBatch(
             encoded=sc.encoded[:size].tobytes(), result_off=sc.res_off[:n + 1].tolist(),
-            declined=np.flatnonzero(~routed).tolist(),
-            spans=[(lo, hi) for lo, hi in sc.msgs[:n].tolist()],
-            statuses=[_STATUS_NAMES[c] for c in sc.out_status[:n][routed].tolist()])
+            declined=np.flatnonzero(~routed).tolist(), spans=sc.msgs[:n].copy(),
+            status_counts={_STATUS_NAMES[c]: int(counts[c])
+                           for c in np.flatnonzero(counts).tolist()})
