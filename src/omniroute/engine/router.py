@@ -160,8 +160,9 @@ class Engine:
     def __init__(self, state: EngineState) -> None:
         self._state = state
         self._preparer = Preparer(state)
-        # The state and its packed static columns, swapped as one (see `use_state`).
-        self._packed = (state, pack_static(state))
+        # The packed static columns and the state they belong to (`.state`), swapped as one
+        # (see `use_state`).
+        self._packed = pack_static(state)
         self._names = _NodeNames.of(state)
         self.exact_max_skus = EXACT_MAX_SKUS
         self.exact_budget_sets = EXACT_BUDGET_SETS
@@ -180,7 +181,7 @@ class Engine:
 
         A call already running keeps the state it started with: both are read-only here.
         """
-        packed = (state, pack_static(state, self._packed[1]))
+        packed = pack_static(state, self._packed)
         names = _NodeNames.of(state)
         self._preparer = Preparer(state)
         self._packed = packed
@@ -255,12 +256,12 @@ class Engine:
         return out
 
     def kernel_args(self, p: Prepared, out: KernelOutputs,
-                    packed: tuple[EngineState, StaticArrays] | None = None) -> tuple[object, ...]:
+                    packed: StaticArrays | None = None) -> tuple[object, ...]:
         """`route_by_table`'s arguments for a prepared batch on `packed` (default: the current
         state); the caller keeps `packed` alive until the call returns (the benchmark times
         the call)."""
-        s, st = self._packed if packed is None else packed  # one read: never two states mixed
-        return (st.table, s.digital_node_idx,
+        st = self._packed if packed is None else packed  # one read: never two states mixed
+        return (st.table, st.state.digital_node_idx,
                 p.line_off, p.ord_i, p.ord_f, p.params, p.kind_allowed, p.safety, p.lines,
                 self.exact_max_skus, self.exact_budget_sets,
                 out.rec, out.shp_i, out.shp_f, out.out_i, out.out_f)

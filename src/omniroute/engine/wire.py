@@ -150,8 +150,8 @@ def _catalog_tables(state: EngineState, previous: _CatalogTables | None) -> _Cat
 class _Tables(NamedTuple):
     """One state's address table and the arrays it points into (kept alive with it)."""
 
-    state: EngineState
     static: StaticArrays
+    """The packed state the table is for, which keeps its arrays alive."""
     knobs: tuple[int, int]
     cat: _CatalogTables
     rule: _RuleTables
@@ -212,21 +212,21 @@ class WireRouter:
 
     def _current(self) -> _Tables:
         engine = self._engine
-        state, static = engine._packed  # one read: the state and its packed columns together
+        static = engine._packed  # one read: the state (`.state`) and its packed columns
         knobs = (engine.exact_max_skus, engine.exact_budget_sets)
         tables = self._tables
-        if tables is not None and tables.state is state and tables.knobs == knobs:
+        if tables is not None and tables.static is static and tables.knobs == knobs:
             return tables
         with self._lock:  # one thread builds; the others wait for it rather than build too
             tables = self._tables
-            if tables is None or tables.state is not state or tables.knobs != knobs:
-                tables = self._build(state, static, knobs, tables)
+            if tables is None or tables.static is not static or tables.knobs != knobs:
+                tables = self._build(static, knobs, tables)
                 self._tables = tables
         return tables
 
     @staticmethod
-    def _build(state: EngineState, st: StaticArrays, knobs: tuple[int, int],
-               previous: _Tables | None) -> _Tables:
+    def _build(st: StaticArrays, knobs: tuple[int, int], previous: _Tables | None) -> _Tables:
+        state = st.state
         cat = _catalog_tables(state, previous.cat if previous else None)
         rule = _rule_tables(state, previous.rule if previous else None)
         scalars = np.zeros(_wire.N_SCALARS, np.int64)
@@ -245,7 +245,7 @@ class WireRouter:
         n_route = len(kern.ROUTE_STATE_SLOTS)
         table = np.concatenate(
             [st.table, address_table(arrays, _wire.STATE_SLOTS[n_route:])])
-        return _Tables(state, st, knobs, cat, rule, arrays, table)
+        return _Tables(st, knobs, cat, rule, arrays, table)
 
     def _scratch(self) -> _Scratch:
         sc: _Scratch | None = getattr(self._local, "scratch", None)
